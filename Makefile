@@ -32,7 +32,7 @@ selftests:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) $(mo_arg) clean
-	rm -rf build results
+	rm -rf build results results-harness-selftest
 
 check:
 	lab/check.sh
