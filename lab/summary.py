@@ -15,7 +15,6 @@ import sys
 SPLAT_PATTERNS = [
     (r"\bBUG:", "kernel BUG"),
     (r"WARNING: CPU: \d+ PID: \d+", "kernel WARNING"),
-    (r"WARNING: .* at .*", "kernel WARNING"),
     (r"\bOops\b|general protection fault|Kernel panic", "Oops/panic"),
     (r"KASAN:", "KASAN report"),
     (r"possible circular locking dependency|possible recursive locking|"
