@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the modules and the selftests against the lab kernel.
+#   build.sh KOBJ BUILD_DIR
+# Modules go to BUILD_DIR/modules (MO=), test programs to BUILD_DIR/selftests.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kobj=$1 out=$2
+src=$(readlink -f "$kobj/source")
+mkdir -p "$out/modules" "$out/selftests"
+lab_log "build: modules (W=1) against $(cat "$kobj/include/config/kernel.release")"
+if ! make -s -C "$kobj" M="$P2PBUF_TOP" MO="$out/modules" W=1 modules > "$out/modules.log" 2>&1; then
+	cat "$out/modules.log" >&2
+	lab_die "module build failed"
+fi
+if grep -E 'warning:|error:' "$out/modules.log" >&2; then
+	lab_die "module build has warnings (W=1)"
+fi
+lab_log "build: selftests"
+if ! make -s -C "$P2PBUF_TOP/selftests" KSRC="$src" KHDR_INCLUDES="-isystem $kobj/usr/include" \
+	OUTPUT="$out/selftests" > "$out/selftests.log" 2>&1; then
+	cat "$out/selftests.log" >&2
+	lab_die "selftest build failed"
+fi

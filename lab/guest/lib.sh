@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest-side functions for lab/guest/init.sh. Sourced inside the guest.
+
+KTAP_N=0
+KTAP_FILE=
+
+ktap_begin() {
+	KTAP_FILE=$1
+	KTAP_N=0
+	echo "TAP version 13" > "$KTAP_FILE"
+	echo "1..$2" >> "$KTAP_FILE"
+}
+
+# ktap_check NAME COMMAND...: one test line from a command's exit status.
+ktap_check() {
+	local name=$1 out
+	shift
+	KTAP_N=$((KTAP_N + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $KTAP_N $name" >> "$KTAP_FILE"
+	else
+		echo "not ok $KTAP_N $name" >> "$KTAP_FILE"
+		printf '# %s\n' "$out" >> "$KTAP_FILE"
+	fi
+}
+
+ktap_skip() {
+	KTAP_N=$((KTAP_N + 1))
+	echo "ok $KTAP_N $1 # SKIP $2" >> "$KTAP_FILE"
+}
+
+# First PCI device with vendor:device $1 other than $2.
+guest_find_pci() {
+	local d id
+	for d in /sys/bus/pci/devices/*; do
+		id="$(cat "$d/vendor"):$(cat "$d/device")"
+		[ "$id" = "$1" ] || continue
+		[ "${d##*/}" = "${2:-}" ] && continue
+		echo "${d##*/}"
+		return 0
+	done
+	return 1
+}
+
+guest_bind() { # BDF DRIVER
+	local dev=/sys/bus/pci/devices/$1
+	[ -e "$dev/driver" ] && echo "$1" > "$dev/driver/unbind"
+	echo "$2" > "$dev/driver_override" && echo "$1" > /sys/bus/pci/drivers_probe &&
+		[ "$(basename "$(readlink "$dev/driver")")" = "$2" ]
+}
+
+guest_unbind() { # BDF
+	local dev=/sys/bus/pci/devices/$1
+	[ -e "$dev/driver" ] && echo "$1" > "$dev/driver/unbind"
+	echo > "$dev/driver_override"
+	[ ! -e "$dev/driver" ]
+}
+
+guest_insmod() { # MODULE-NAME
+	insmod "$(guest_module_path "$1")"
+}
+
+guest_module_path() {
+	find "$P2PBUF_MODDIR" -name "$1.ko" | head -n 1
+}
+
+guest_dev_node() { # PREFIX BDF
+	[ -c "/dev/$1-$2" ]
+}
+
+# Find devices, load modules, bind; record each step as KTAP in lab.ktap.
+guest_setup() {
+	P2PBUF_PROVIDER_BDF=$(guest_find_pci 0x1af4:0x1110 "$P2PBUF_VFIO_BDF")
+	P2PBUF_INITIATOR_BDF=$(guest_find_pci 0x1234:0x11e8)
+	export P2PBUF_PROVIDER_BDF P2PBUF_INITIATOR_BDF
+	ktap_begin "$R/lab.ktap" 12
+	ktap_check "topology: provider ivshmem present ($P2PBUF_PROVIDER_BDF)" test -n "$P2PBUF_PROVIDER_BDF"
+	ktap_check "topology: initiator edu present ($P2PBUF_INITIATOR_BDF)" test -n "$P2PBUF_INITIATOR_BDF"
+	ktap_check "topology: vfio ivshmem present ($P2PBUF_VFIO_BDF)" test -e "/sys/bus/pci/devices/$P2PBUF_VFIO_BDF"
+	ktap_check "insmod p2pbuf_exporter" guest_insmod p2pbuf_exporter
+	ktap_check "insmod p2pbuf_importer" guest_insmod p2pbuf_importer
+	ktap_check "bind provider to p2pbuf_exporter" guest_bind "$P2PBUF_PROVIDER_BDF" p2pbuf_exporter
+	ktap_check "bind initiator to p2pbuf_importer" guest_bind "$P2PBUF_INITIATOR_BDF" p2pbuf_importer
+	for m in $P2PBUF_EXTRA_MODULES; do
+		insmod "$m" || echo "p2pbuf-lab: insmod $m failed"
+	done
+}
+
+guest_teardown() {
+	ktap_check "unbind provider" guest_unbind "$P2PBUF_PROVIDER_BDF"
+	ktap_check "unbind initiator" guest_unbind "$P2PBUF_INITIATOR_BDF"
+	ktap_check "rmmod p2pbuf_importer" rmmod p2pbuf_importer
+	ktap_check "rmmod p2pbuf_exporter" rmmod p2pbuf_exporter
+	if [ -e /sys/kernel/debug/kmemleak ]; then
+		# Objects must be older than ~5 s to be reported: scan twice.
+		echo scan > /sys/kernel/debug/kmemleak
+		sleep 6
+		echo scan > /sys/kernel/debug/kmemleak
+		cat /sys/kernel/debug/kmemleak > "$R/kmemleak.txt"
+		ktap_check "kmemleak: no suspected leak" test ! -s "$R/kmemleak.txt"
+	else
+		ktap_skip "kmemleak: no suspected leak" "kernel has no kmemleak"
+	fi
+}
+
+guest_run_suites() {
+	local s bin rc
+	for s in $P2PBUF_SUITES; do
+		bin=$P2PBUF_STDIR/$s
+		echo "p2pbuf-lab: suite $s"
+		if [ ! -x "$bin" ]; then
+			echo "p2pbuf-lab: suite $s: $bin missing" > "$R/$s.missing"
+			continue
+		fi
+		(cd /tmp && timeout -k 5 "$P2PBUF_SUITE_TIMEOUT" "$bin") > "$R/$s.ktap" 2>&1
+		rc=$?
+		echo "$rc" > "$R/$s.rc"
+		echo "p2pbuf-lab: suite $s exit $rc"
+	done
+}
+
+guest_job_check() {
+	if [ -e /sys/kernel/debug/kmemleak ]; then
+		# Forget what boot left behind; only leaks from here on count.
+		echo scan > /sys/kernel/debug/kmemleak
+		echo clear > /sys/kernel/debug/kmemleak
+	fi
+	guest_setup
+	guest_run_suites
+	guest_teardown
+	dmesg > "$R/dmesg.txt"
+	echo "p2pbuf-lab: done"
+}

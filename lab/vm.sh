@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the lab kernel in QEMU for one topology and one guest job.
+#
+#   vm.sh TOPOLOGY JOB RESULTS_DIR
+#
+# JOB is what lab/guest/init.sh does: "check" (run the suites), "shell"
+# (interactive shell on the serial console), "harness-selftest". The
+# guest gets the host's root filesystem read-only over virtio-9p (as virtme
+# does) and RESULTS_DIR writable as the 9p tag "results". Needs in the
+# environment: KOBJ (kernel build tree), P2PBUF_MODDIR (built modules),
+# P2PBUF_STDIR (built selftests), P2PBUF_SUITES (space-separated).
+# Exit status: 0 if the guest finished its job, 124 on timeout, else QEMU's.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$P2PBUF_TOP/lab/topologies.sh"
+
+topo=$1 job=$2 res=$3
+topo_select "$topo" || lab_die "unknown topology '$topo' (have: $P2PBUF_TOPOLOGIES)"
+: "${KOBJ:?}" "${P2PBUF_MODDIR:?}" "${P2PBUF_STDIR:?}"
+timeout_s=${P2PBUF_BOOT_TIMEOUT:-900}
+mkdir -p "$res"
+res=$(cd "$res" && pwd)
+
+run=$(mktemp -d "${TMPDIR:-/tmp}/p2pbuf-vm.XXXXXX")
+trap 'rm -rf "$run"' EXIT
+truncate -s 64M "$run/ivshmem0" "$run/ivshmem1"
+
+# What the guest init needs, as shell assignments it sources.
+{
+	printf 'P2PBUF_TOP=%q\n' "$P2PBUF_TOP"
+	printf 'P2PBUF_JOB=%q\n' "$job"
+	printf 'P2PBUF_MODDIR=%q\n' "$P2PBUF_MODDIR"
+	printf 'P2PBUF_STDIR=%q\n' "$P2PBUF_STDIR"
+	printf 'P2PBUF_SUITES=%q\n' "${P2PBUF_SUITES:-}"
+	printf 'P2PBUF_SUITE_TIMEOUT=%q\n' "${P2PBUF_SUITE_TIMEOUT:-600}"
+	printf 'P2PBUF_EXTRA_MODULES=%q\n' "${P2PBUF_EXTRA_MODULES:-}"
+	printf 'export P2PBUF_TOPOLOGY=%q\n' "$topo"
+	printf 'export P2PBUF_EXPECT_MAP=%q\n' "$TOPO_EXPECT"
+	printf 'export P2PBUF_VFIO_BDF=%q\n' "0000:00:06.0"
+	printf 'export PATH=%q\n' "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+} > "$res/env.sh"
+rm -f "$res/done"
+
+accel="-accel tcg,thread=multi"
+if [ "${P2PBUF_KVM:-0}" = 1 ]; then
+	accel="-accel kvm"
+	[ "$TOPO_CPU" = max ] && TOPO_CPU=host
+fi
+
+rootflags="trans=virtio,version=9p2000.L,msize=262144,cache=loose"
+append="console=ttyS0 loglevel=5 panic=-1"
+append="$append root=/dev/root rootfstype=9p rootflags=$rootflags ro"
+append="$append init=$P2PBUF_TOP/lab/guest/init.sh kmemleak=on"
+append="$append hung_task_timeout_secs=60 $TOPO_APPEND ${P2PBUF_APPEND:-}"
+
+qemu=(
+	qemu-system-x86_64 $accel -cpu "$TOPO_CPU" -m 2G -smp 2
+	-machine q35 -nographic -no-reboot -nic none -vga none
+	-kernel "$KOBJ/arch/x86/boot/bzImage" -append "$append"
+	-object "memory-backend-file,id=m0,size=64M,mem-path=$run/ivshmem0,share=on"
+	-object "memory-backend-file,id=m1,size=64M,mem-path=$run/ivshmem1,share=on"
+	"${TOPO_DEVICES[@]}"
+	-fsdev "local,id=rootfs,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device virtio-9p-pci,fsdev=rootfs,mount_tag=/dev/root
+	-fsdev "local,id=resfs,path=$res,security_model=none"
+	-device virtio-9p-pci,fsdev=resfs,mount_tag=results
+)
+printf '%q ' "${qemu[@]}" > "$res/qemu-cmdline.txt"
+echo >> "$res/qemu-cmdline.txt"
+
+lab_log "boot: topology $topo, job $job, cpu $TOPO_CPU, timeout ${timeout_s}s"
+start=$(date +%s)
+rc=0
+if [ "$job" = shell ]; then
+	timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" 2>&1 | tee "$res/console.log" || rc=${PIPESTATUS[0]}
+else
+	timeout -k 10 "$timeout_s" "${qemu[@]}" < /dev/null > "$res/console.log" 2>&1 || rc=$?
+fi
+echo "$(($(date +%s) - start))" > "$res/boot-seconds"
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	lab_log "boot: topology $topo TIMED OUT after ${timeout_s}s; last console lines:"
+	tail -n 40 "$res/console.log" >&2
+	exit 124
+fi
+if [ "$job" != shell ] && [ ! -f "$res/done" ]; then
+	lab_log "boot: topology $topo: guest did not finish its job (qemu status $rc); last console lines:"
+	tail -n 40 "$res/console.log" >&2
+	exit 1
+fi
+exit 0
