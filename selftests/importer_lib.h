@@ -46,6 +46,10 @@ static inline const char *imp_map_type_name(unsigned int t)
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 
+/* Compare map types by name, so that a failure prints both names. */
+#define EXPECT_MAP_TYPE(want, seen)					\
+	EXPECT_STREQ(imp_map_type_name(want), imp_map_type_name(seen))
+
 /* enum p2pbuf_map_type from a name as in P2PBUF_EXPECT_MAP, or -1. */
 static inline int imp_map_type_parse(const char *name)
 {

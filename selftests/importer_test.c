@@ -17,8 +17,8 @@
 
 #include "importer_lib.h"
 
-#define BUF_SIZE	(16 * 4096)
-#define MAX_SEGS	64
+#define BUF_SIZE	(16 * 4096U)
+#define MAX_SEGS	64U
 
 static int cap_data(struct __user_cap_data_struct data[2])
 {
@@ -70,10 +70,10 @@ TEST_F(imp, info_reports_engine)
 	ASSERT_NE(-1, vendor);
 	if (vendor == 0x1234 && device == 0x11e8) {
 		EXPECT_STREQ("edu", self->info.engine);
-		EXPECT_EQ(4095, self->info.dma_max);
+		EXPECT_EQ(4095U, self->info.dma_max);
 	} else {
 		EXPECT_STREQ("", self->info.engine);
-		EXPECT_EQ(0, self->info.dma_max);
+		EXPECT_EQ(0U, self->info.dma_max);
 	}
 	EXPECT_EQ(sizeof(self->info), self->info.argsz);
 }
@@ -285,8 +285,8 @@ TEST_F(imp, bad_input_table)
 
 	/* Nothing was created and the valid import did not change. */
 	ASSERT_EQ(0, imp_status(self->fd, c.handle, &st));
-	EXPECT_EQ(0, st.state);
-	EXPECT_EQ(0, st.invalidations);
+	EXPECT_EQ(0U, st.state);
+	EXPECT_EQ(0U, st.invalidations);
 	for (h = 1; h <= 16; h++)
 		if (h != c.handle)
 			EXPECT_EQ(-ENOENT, imp_status(self->fd, h, &st));
@@ -317,7 +317,7 @@ TEST_F(imp, abi_long_zero_tail)
 	a.import.argsz = sizeof(a.import) + 64;
 	a.import.fd = dmabuf;
 	ASSERT_EQ(0, ioctl(self->fd, P2PBUF_IMP_IMPORT, &a));
-	EXPECT_NE(0, a.import.handle);
+	EXPECT_NE(0U, a.import.handle);
 	EXPECT_EQ(BUF_SIZE, a.import.size);
 	EXPECT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_RELEASE, a.import.handle));
 	close(dmabuf);
@@ -339,24 +339,22 @@ static void import_map_page_backed(struct __test_metadata *_metadata,
 	int ret;
 
 	ASSERT_EQ(0, imp_import(self->fd, dmabuf, flags, &h, &size));
-	EXPECT_NE(0, h);
+	EXPECT_NE(0U, h);
 	EXPECT_EQ(BUF_SIZE, size);
 	ASSERT_EQ(0, imp_status(self->fd, h, &st));
 	EXPECT_EQ(flags ? P2PBUF_IMP_STATE_PINNED : 0, st.state);
-	EXPECT_EQ(P2PBUF_MAP_UNKNOWN, st.map_type);
+	EXPECT_MAP_TYPE(P2PBUF_MAP_UNKNOWN, st.map_type);
 
 	memset(segs, 0, sizeof(segs));
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, segs, MAX_SEGS));
-	EXPECT_EQ(P2PBUF_MAP_NOT_P2P, m.map_type) {
-		TH_LOG("map type %s", imp_map_type_name(m.map_type));
-	}
+	EXPECT_MAP_TYPE(P2PBUF_MAP_NOT_P2P, m.map_type);
 	EXPECT_EQ(BUF_SIZE, m.length);
-	ASSERT_LE(1, m.nr_segs);
+	ASSERT_LE(1U, m.nr_segs);
 	ASSERT_GE(MAX_SEGS, m.nr_segs);
 	for (i = 0; i < m.nr_segs; i++) {
 		if (has_cap_sys_admin())
-			EXPECT_NE(0, segs[i].addr);
-		EXPECT_NE(0, segs[i].len);
+			EXPECT_NE(0U, segs[i].addr);
+		EXPECT_NE(0U, segs[i].len);
 		sum += segs[i].len;
 	}
 	EXPECT_EQ(m.length, sum);
@@ -366,7 +364,7 @@ static void import_map_page_backed(struct __test_metadata *_metadata,
 		  st.state);
 	EXPECT_EQ(m.nr_segs, st.nr_segs);
 	EXPECT_EQ(m.length, st.length);
-	EXPECT_EQ(P2PBUF_MAP_NOT_P2P, st.map_type);
+	EXPECT_MAP_TYPE(P2PBUF_MAP_NOT_P2P, st.map_type);
 	ret = imp_attach_count(dmabuf, self->bdf);
 	if (ret != -ENOENT)
 		EXPECT_EQ(1, ret);
@@ -376,9 +374,9 @@ static void import_map_page_backed(struct __test_metadata *_metadata,
 	EXPECT_EQ(-ENXIO, imp_handle_op(self->fd, P2PBUF_IMP_UNMAP, h));
 	ASSERT_EQ(0, imp_status(self->fd, h, &st));
 	EXPECT_EQ(flags ? P2PBUF_IMP_STATE_PINNED : 0, st.state);
-	EXPECT_EQ(0, st.nr_segs);
-	EXPECT_EQ(0, st.length);
-	EXPECT_EQ(P2PBUF_MAP_NOT_P2P, st.map_type);
+	EXPECT_EQ(0U, st.nr_segs);
+	EXPECT_EQ(0U, st.length);
+	EXPECT_MAP_TYPE(P2PBUF_MAP_NOT_P2P, st.map_type);
 
 	/* Map again, and let RELEASE unmap it. */
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, NULL, 0));
@@ -437,13 +435,13 @@ TEST_F(imp, map_segs_capacity)
 		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
 	ASSERT_EQ(0, imp_import(self->fd, dmabuf, 0, &h, NULL));
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, NULL, 0));
-	EXPECT_LE(1, m.nr_segs);
+	EXPECT_LE(1U, m.nr_segs);
 	EXPECT_EQ(BUF_SIZE, m.length);
 	ASSERT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_UNMAP, h));
 
 	memset(segs, 0xa5, sizeof(segs));
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, segs, 1));
-	EXPECT_NE(0, segs[0].len);
+	EXPECT_NE(0U, segs[0].len);
 	EXPECT_NE(0xa5a5a5a5a5a5a5a5ull, segs[0].len);
 	if (m.nr_segs == 1)
 		EXPECT_EQ(BUF_SIZE, segs[0].len);
@@ -505,7 +503,7 @@ TEST_F(imp, raw_addresses_need_cap_sys_admin)
 
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, segs, MAX_SEGS));
 	if (has_cap_sys_admin())
-		EXPECT_NE(0, segs[0].addr);
+		EXPECT_NE(0U, segs[0].addr);
 	EXPECT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_RELEASE, h));
 	close(dmabuf);
 	close(memfd);
@@ -697,7 +695,7 @@ static int vfio_expected_map(void)
 }
 
 #define VFIO_REGION	2
-#define VFIO_LEN	(64 * 1024)
+#define VFIO_LEN	(64 * 1024U)
 
 FIXTURE(vfio) {
 	int imp;
@@ -750,9 +748,9 @@ static void expect_events(struct __test_metadata *_metadata, int fd,
 
 	while (!seen1 || !seen2) {
 		ASSERT_EQ(0, imp_read_event(fd, &ev, 5000));
-		EXPECT_EQ(P2PBUF_IMP_EVENT_INVALIDATED, ev.type);
+		EXPECT_EQ((__u64)P2PBUF_IMP_EVENT_INVALIDATED, ev.type);
 		EXPECT_LT(last_seq, ev.seq);
-		EXPECT_LE(1, ev.invalidations);
+		EXPECT_LE(1U, ev.invalidations);
 		last_seq = ev.seq;
 		if (ev.handle == h1)
 			seen1++;
@@ -796,11 +794,7 @@ TEST_F_TIMEOUT(vfio, revoke_on_device_close, 120)
 		EXPECT_EQ(-EINVAL, ret1);
 	} else if (self->expect >= 0) {
 		ASSERT_EQ(0, ret1);
-		EXPECT_EQ(self->expect, m1.map_type) {
-			TH_LOG("map type %s, want %s",
-			       imp_map_type_name(m1.map_type),
-			       imp_map_type_name(self->expect));
-		}
+		EXPECT_MAP_TYPE(self->expect, m1.map_type);
 		EXPECT_EQ(m1.map_type, m2.map_type);
 		EXPECT_EQ(VFIO_LEN, m1.length);
 	} else {
@@ -832,9 +826,9 @@ TEST_F_TIMEOUT(vfio, revoke_on_device_close, 120)
 	expect_events(_metadata, self->imp, h1, h2);
 	ASSERT_EQ(0, imp_status(self->imp, h1, &st));
 	EXPECT_EQ(P2PBUF_IMP_STATE_INVALIDATED, st.state);
-	EXPECT_EQ(0, st.nr_segs);
-	EXPECT_EQ(0, st.length);
-	EXPECT_LE(1, st.invalidations);
+	EXPECT_EQ(0U, st.nr_segs);
+	EXPECT_EQ(0U, st.length);
+	EXPECT_LE(1U, st.invalidations);
 	ASSERT_EQ(0, imp_status(self->imp, h2, &st));
 	/* Pinned, yet unpinned by the revoke. */
 	EXPECT_EQ(P2PBUF_IMP_STATE_INVALIDATED, st.state);
