@@ -143,13 +143,15 @@ int p2pbuf_imp_buf_import(struct p2pbuf_imp_file *file,
 	 * Reserve the handle before attaching: the exporter may invalidate as
 	 * soon as the attachment exists, and the event names the handle.
 	 */
-	ret = xa_alloc(&file->imports, &handle, NULL,
-		       XA_LIMIT(1, P2PBUF_IMP_MAX_IMPORTS), GFP_KERNEL);
-	if (ret) {
-		if (ret == -EBUSY)
-			ret = -ENOSPC;
+	if (file->nr_imports >= P2PBUF_IMP_MAX_IMPORTS) {
+		ret = -ENOSPC;
 		goto err_free_buf;
 	}
+	ret = xa_alloc_cyclic(&file->imports, &handle, NULL,
+			      XA_LIMIT(1, U32_MAX),
+			      &file->next_handle, GFP_KERNEL);
+	if (ret < 0)
+		goto err_free_buf;
 	buf->handle = handle;
 
 	attach = dma_buf_dynamic_attach(dmabuf, &idev->pdev->dev,
@@ -187,8 +189,9 @@ int p2pbuf_imp_buf_import(struct p2pbuf_imp_file *file,
 		ret = -EFAULT;
 		goto err_unpin;
 	}
-	/* Storing into the slot xa_alloc() reserved does not allocate. */
+	/* Storing into the slot xa_alloc_cyclic() reserved does not allocate. */
 	xa_store(&file->imports, handle, buf, GFP_KERNEL);
+	file->nr_imports++;
 	return 0;
 
 err_unpin:
@@ -226,6 +229,7 @@ int p2pbuf_imp_buf_release(struct p2pbuf_imp_file *file, u32 handle)
 	if (!buf)
 		return -ENOENT;
 	xa_erase(&file->imports, handle);
+	file->nr_imports--;
 	p2pbuf_imp_buf_destroy(buf);
 	return 0;
 }
@@ -245,6 +249,7 @@ void p2pbuf_imp_buf_release_all(struct p2pbuf_imp_file *file)
 
 	xa_for_each(&file->imports, handle, buf) {
 		xa_erase(&file->imports, handle);
+		file->nr_imports--;
 		p2pbuf_imp_buf_destroy(buf);
 	}
 }
@@ -317,6 +322,7 @@ int p2pbuf_imp_buf_map(struct p2pbuf_imp_file *file,
 	struct sg_table *sgt;
 	u32 nr, max = 0;
 	u64 length;
+	bool raw;
 	int ret;
 
 	lockdep_assert_held(&file->lock);
@@ -325,6 +331,7 @@ int p2pbuf_imp_buf_map(struct p2pbuf_imp_file *file,
 	if (!buf)
 		return -ENOENT;
 	resv = buf->dmabuf->resv;
+	raw = arg->max_segs && capable(CAP_SYS_ADMIN);
 
 	ret = dma_resv_lock_interruptible(resv, NULL);
 	if (ret)
@@ -358,8 +365,7 @@ int p2pbuf_imp_buf_map(struct p2pbuf_imp_file *file,
 			ret = -ENOMEM;
 			goto err_unmap;
 		}
-		p2pbuf_imp_sgt_segs(sgt, segs, max, capable(CAP_SYS_ADMIN),
-				    &length);
+		p2pbuf_imp_sgt_segs(sgt, segs, max, raw, &length);
 	}
 
 	buf->sgt = sgt;

@@ -68,6 +68,10 @@ struct p2pbuf_imp_dev {
  * @dead: the device was unbound; written under @lock and @ev_lock, read
  *	under either.
  * @imports: handle -> struct p2pbuf_imp_buf; changed under @lock.
+ * @nr_imports: entries in @imports, under @lock.
+ * @next_handle: cursor of the cyclic handle allocation, under @lock; a
+ *	released handle is not reused until the 32-bit space wraps, so queued
+ *	events of a released import do not name a new one.
  * @ev_lock: protects the event ring below; taken inside dma_resv locks.
  * @ev_wait: readers and pollers of events.
  * @ev: the event ring.
@@ -81,6 +85,8 @@ struct p2pbuf_imp_file {
 	struct mutex lock;	/* ioctls, teardown */
 	bool dead;
 	struct xarray imports;
+	unsigned int nr_imports;
+	u32 next_handle;
 	spinlock_t ev_lock;	/* event ring, @dead */
 	wait_queue_head_t ev_wait;
 	struct p2pbuf_imp_event ev[P2PBUF_IMP_EVENT_QUEUE];
