@@ -12,7 +12,6 @@
  * why both waits are needed). Only then may the MMIO go away.
  */
 #include <linux/dma-buf.h>
-#include <linux/dma-buf-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/file.h>
@@ -76,6 +75,9 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 	if (!state)
 		return -ENOMEM;
 	state->route = route;
+	/* See the top of sgt.c: no IOVA is ever used for BUS_ADDR. */
+	state->split = route == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE &&
+		       buf->nr_ranges > 1;
 	state->map_type = P2PBUF_MAP_UNKNOWN;
 	attach->priv = state;
 	return 0;
@@ -99,28 +101,6 @@ static void p2pbuf_exp_maps_drained(struct kref *kref)
 	complete(&buf->maps_done);
 }
 
-/*
- * The only place that frees a table from dma_buf_phys_vec_to_sgt().
- *
- * dma_buf_phys_vec_to_sgt() sets orig_nents to 0 once the table is built
- * (drivers/dma-buf/dma-buf-mapping.c:194 in 7.2.13), and dma_buf_free_sgt()
- * ends with sg_free_table() (dma-buf-mapping.c:254), which frees exactly
- * orig_nents entries (lib/scatterlist.c:262-263, 209-235): the scatterlist
- * array would leak on every map/unmap cycle. nents still counts every entry
- * sg_alloc_table() allocated, because no DMA API call ever maps or merges
- * this table, so restoring orig_nents from it makes the free complete.
- * Harmless if the core stops zeroing orig_nents. Without this line kmemleak
- * reports one scatterlist array per cycle of exporter_test's
- * map_cycles_kmemleak (see docs/exporter.rst).
- */
-static void p2pbuf_exp_free_sgt(struct dma_buf_attachment *attach,
-				struct sg_table *sgt,
-				enum dma_data_direction dir)
-{
-	sgt->orig_nents = sgt->nents;
-	dma_buf_free_sgt(attach, sgt, dir);
-}
-
 static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 				       enum dma_data_direction dir)
 {
@@ -133,8 +113,7 @@ static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 	if (buf->revoked)
 		return ERR_PTR(-ENODEV);
 
-	sgt = dma_buf_phys_vec_to_sgt(attach, buf->provider, buf->phys_vec,
-				      buf->nr_ranges, buf->size, dir);
+	sgt = p2pbuf_exp_sgt_map(buf, attach, state->split, dir);
 	if (IS_ERR(sgt))
 		return sgt;
 
@@ -153,7 +132,7 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(buf->dmabuf->resv);
 
-	p2pbuf_exp_free_sgt(attach, sgt, dir);
+	p2pbuf_exp_sgt_unmap(attach, sgt, state->split, dir);
 	if (!WARN_ON_ONCE(!state->nr_mappings))
 		state->nr_mappings--;
 	/* Last use of @buf by this mapping: a revoke may be waiting for it. */

@@ -16,6 +16,7 @@
 #define P2PBUF_EXPORTER_H
 
 #include <linux/completion.h>
+#include <linux/dma-direction.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
@@ -26,6 +27,7 @@
 #include <linux/p2pbuf_exporter.h>
 
 struct dma_buf;
+struct dma_buf_attachment;
 struct dentry;
 struct file;
 struct p2pdma_provider;
@@ -138,12 +140,14 @@ struct p2pbuf_exp_buf {
  *	(dma_buf_attachment.priv)
  * @route: PCI_P2PDMA_MAP_BUS_ADDR or PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, the
  *	route p2pbuf_exp_route() found when the importer attached.
+ * @split: map the buffer one range at a time (see exporter/sgt.c).
  * @map_type: enum p2pbuf_map_type of the latest mapping; under the
  *	dma_resv lock.
  * @nr_mappings: live mappings of this attachment; under the dma_resv lock.
  */
 struct p2pbuf_exp_attach {
 	int route;
+	bool split;
 	u32 map_type;
 	u32 nr_mappings;
 };
@@ -171,6 +175,14 @@ u32 p2pbuf_exp_restore(struct p2pbuf_exp_dev *edev, struct file *owner,
 void p2pbuf_exp_disown(struct p2pbuf_exp_dev *edev, struct file *owner);
 int p2pbuf_exp_query(struct p2pbuf_exp_buf *buf, struct p2pbuf_exp_query *q,
 		     struct p2pbuf_exp_attach_state **states, u32 *nr_states);
+
+/* sgt.c */
+struct sg_table *p2pbuf_exp_sgt_map(struct p2pbuf_exp_buf *buf,
+				    struct dma_buf_attachment *attach,
+				    bool split, enum dma_data_direction dir);
+void p2pbuf_exp_sgt_unmap(struct dma_buf_attachment *attach,
+			  struct sg_table *sgt, bool split,
+			  enum dma_data_direction dir);
 
 /* maptype.c */
 int p2pbuf_exp_route(struct p2pbuf_exp_dev *edev, struct device *client);
