@@ -5,6 +5,7 @@
 #   make                 build both modules against KDIR
 #   make check           build the lab kernel (cached) and run every test in QEMU
 #   make lab-shell       boot the lab and give an interactive shell in the guest
+#   make lint            checkpatch, kernel-doc, uapi header tests, sparse, coccicheck
 #   make selftests       build the test programs (needs KSRC for lib.mk)
 #   make clean
 #
@@ -20,7 +21,7 @@ PWD := $(shell pwd)
 
 mo_arg = $(if $(MO),MO=$(MO))
 
-.PHONY: all modules clean selftests check lab-shell lab-selftest
+.PHONY: all modules clean selftests check lint lab-shell lab-selftest
 
 all: modules
 
@@ -36,6 +37,9 @@ clean:
 
 check:
 	lab/check.sh
+
+lint:
+	lab/lint.sh
 
 lab-shell:
 	lab/shell.sh

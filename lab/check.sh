@@ -20,10 +20,14 @@ build=${P2PBUF_BUILD:-$P2PBUF_TOP/build}
 export P2PBUF_MODDIR=$build/modules P2PBUF_STDIR=$build/selftests
 
 topos=${P2PBUF_TOPOS:-$P2PBUF_TOPOLOGIES}
-export P2PBUF_SUITES=${P2PBUF_SUITES:-$(sed -e 's/#.*//' -e '/^$/d' "$P2PBUF_TOP/selftests/suites" | tr '\n' ' ')}
 results=${P2PBUF_RESULTS:-$P2PBUF_TOP/results}
 rm -rf "$results"
-mkdir -p "$results"
+mkdir -p "$results/host"
+if [ "${P2PBUF_LINT:-1}" = 1 ]; then
+	lab_log "lint"
+	"$P2PBUF_TOP/lab/lint.sh" "$KOBJ" > "$results/host/lint.ktap" || true
+fi
+export P2PBUF_SUITES=${P2PBUF_SUITES:-$(sed -e 's/#.*//' -e '/^$/d' "$P2PBUF_TOP/selftests/suites" | tr '\n' ' ')}
 
 lab_log "kernel $(cat "$KOBJ/include/config/kernel.release") ($(basename "$KOBJ")), topologies: $topos"
 lab_log "suites: $P2PBUF_SUITES"

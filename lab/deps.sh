@@ -8,7 +8,9 @@ pkgs=(
 	# QEMU and firmware for q35 guests
 	qemu-system-x86
 	# kernel build dependencies
-	bc bison flex libelf-dev libssl-dev cpio xz-utils dwarves rsync kmod python3 perl gcc make
+	bc bison flex libelf-dev libssl-dev cpio xz-utils dwarves rsync kmod python3 perl gcc g++ make
+	# static checkers for make lint
+	coccinelle
 	# guest userspace helpers (run from the host's root filesystem over 9p)
 	util-linux procps
 )

@@ -15,7 +15,6 @@ import sys
 SPLAT_PATTERNS = [
     (r"\bBUG:", "kernel BUG"),
     (r"WARNING: CPU: \d+ PID: \d+", "kernel WARNING"),
-    (r"WARNING: .* at .*", "kernel WARNING"),
     (r"\bOops\b|general protection fault|Kernel panic", "Oops/panic"),
     (r"KASAN:", "KASAN report"),
     (r"possible circular locking dependency|possible recursive locking|"
@@ -140,12 +139,30 @@ def main(argv):
             row.append("clean")
         table.append(row)
 
+    # Host-side suites (lint): results/host/<suite>.ktap, one row each.
+    host_dir = os.path.join(root, "host")
+    host_rows = []
+    if os.path.isdir(host_dir):
+        for name in sorted(os.listdir(host_dir)):
+            if not name.endswith(".ktap"):
+                continue
+            suite = name[:-5]
+            p, f, s, notes = parse_ktap(os.path.join(host_dir, name))
+            total_p += p
+            total_f += f
+            total_s += s
+            host_rows.append(("host: " + suite, "%d/%d/%d" % (p, f, s)))
+            for n in notes:
+                details.append("host/%s: %s" % (suite, n))
+
     header = ["topology"] + suites + ["kernel log"]
     widths = [max(len(str(r[i])) if i < len(r) else 0 for r in table + [header]) for i in range(len(header))]
     print("\nResults (pass/fail/skip per suite):")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
     for r in table:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+    for name, cell in host_rows:
+        print("%s  %s" % (name.ljust(widths[0]), cell))
     if details:
         print()
         for line in details:

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make lint: static checks on all sources, as KTAP on stdout.
+#   lint.sh [KOBJ]   (default: the lab kernel, built if needed)
+# checkpatch --strict, kernel-doc -Wall -Werror, uAPI header
+# self-containment (C and C++), sparse and coccicheck when usable. A checker
+# that cannot run is reported as SKIP with the reason, never as a pass.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kobj=${1:-$("$P2PBUF_TOP/lab/kernel.sh")}
+src=$(readlink -f "$kobj/source")
+cd "$P2PBUF_TOP" || exit 1
+
+c_files=$(git ls-files -- 'exporter/*.[ch]' 'importer/*.[ch]' 'uapi/*.h' \
+	'lab/selftest-module/*.c' 2>/dev/null)
+test_files=$(git ls-files -- 'selftests/*.[ch]' 'tools/*.[ch]' 2>/dev/null)
+kdoc_files=$(git ls-files -- 'exporter/*.[ch]' 'importer/*.[ch]' 'uapi/*.h' 2>/dev/null)
+headers=$(git ls-files -- 'uapi/linux/*.h')
+
+n=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+results=()
+check() { # NAME COMMAND...
+	local name=$1
+	shift
+	n=$((n + 1))
+	if "$@" > "$out" 2>&1; then
+		results+=("ok $n $name")
+	else
+		results+=("not ok $n $name")
+		while IFS= read -r l; do results+=("# $l"); done < <(head -n 40 "$out")
+	fi
+}
+skip() {
+	n=$((n + 1))
+	results+=("ok $n $1 # SKIP $2")
+}
+
+cp_run() { # quiet on success
+	perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "$@" |
+		grep -E 'ERROR|WARNING|CHECK' && return 1
+	return 0
+}
+check "checkpatch --strict: kernel and uapi sources" cp_run $c_files
+if [ -n "$test_files" ]; then
+	check "checkpatch --strict: selftests and tools" cp_run $test_files
+fi
+
+kdoc_run() {
+	local o
+	o=$("$src/scripts/kernel-doc" -none -Wall "$@" 2>&1)
+	[ -z "$o" ] || { echo "$o"; return 1; }
+}
+check "kernel-doc -Wall: exporter, importer, uapi" kdoc_run $kdoc_files
+
+hdr_c() {
+	local h
+	for h in $headers; do
+		gcc -std=c90 -Wall -Werror -Werror=implicit-function-declaration -fsyntax-only \
+			-isystem "$kobj/usr/include" -Iuapi -x c /dev/null -include "$h" -include "$h" || return 1
+	done
+}
+hdr_cxx() {
+	local h
+	for h in $headers; do
+		g++ -std=c++98 -Wall -Werror -fsyntax-only -isystem "$kobj/usr/include" -Iuapi \
+			-x c++ /dev/null -include "$h" -include "$h" || return 1
+	done
+}
+check "uapi headers self-contained (C90)" hdr_c
+if command -v g++ > /dev/null; then
+	check "uapi headers self-contained (C++98)" hdr_cxx
+else
+	skip "uapi headers self-contained (C++98)" "g++ not installed"
+fi
+
+if [ "$(sh "$src/scripts/checker-valid.sh" sparse 2>/dev/null)" = 1 ]; then
+	sparse_run() {
+		make -s -C "$kobj" M="$P2PBUF_TOP" MO="$(mktemp -d)" C=2 modules 2>&1 |
+			grep -E 'warning|error' && return 1
+		return 0
+	}
+	check "sparse" sparse_run
+else
+	skip "sparse" "not run - sparse missing or too old for this tree (scripts/checker-valid.sh)"
+fi
+
+if command -v spatch > /dev/null; then
+	cocci_run() {
+		local o
+		o=$(make -s -C "$kobj" M="$P2PBUF_TOP" MO="$(mktemp -d)" coccicheck MODE=report 2>&1 |
+			grep -vE '^(Please check|coccicheck|$)|^\s*$')
+		[ -z "$o" ] || { echo "$o"; return 1; }
+	}
+	check "coccicheck MODE=report" cocci_run
+else
+	skip "coccicheck" "not run - coccinelle (spatch) not installed"
+fi
+
+echo "TAP version 13"
+echo "1..$n"
+printf '%s\n' "${results[@]}"
+printf '%s\n' "${results[@]}" | grep -q '^not ok' && exit 1
+exit 0
