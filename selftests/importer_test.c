@@ -892,7 +892,10 @@ static int lockdep_edge(const char *from, const char *to)
 				found = 1;
 			continue;
 		}
-		name = strstr(line, ": ");
+		/* "<key> FD: <n> BD: <n> <usage>: <name>" */
+		name = strstr(line, " BD:");
+		if (name)
+			name = strstr(name + 4, ": ");
 		in_from = name && lockdep_name_is(name + 2, from);
 	}
 	fclose(f);
