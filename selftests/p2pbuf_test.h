@@ -6,12 +6,15 @@
 #ifndef P2PBUF_TEST_H
 #define P2PBUF_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 
@@ -59,6 +62,97 @@ static inline int p2pbuf_pci_bind(const char *bdf, const char *driver)
 	if (!*driver)
 		return 0;
 	return p2pbuf_sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+}
+
+/* Number of open file descriptors of this process, or -errno. */
+static inline int p2pbuf_count_fds(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+/* Make sure debugfs is mounted; returns 0 or -errno. */
+static inline int p2pbuf_debugfs_mount(void)
+{
+	if (access("/sys/kernel/debug/dma_buf", F_OK) == 0 ||
+	    access("/sys/kernel/debug/kmemleak", F_OK) == 0)
+		return 0;
+	if (mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) &&
+	    errno != EBUSY)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Number of dma-bufs in the system whose exporter is @exp_name, from the
+ * dma-buf core's debugfs list, or -errno if that is not available.
+ */
+static inline int p2pbuf_count_dmabufs(const char *exp_name)
+{
+	char line[512], needle[128];
+	int n = 0;
+	FILE *f;
+
+	if (p2pbuf_debugfs_mount())
+		return -ENOENT;
+	f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
+	if (!f)
+		return -errno;
+	snprintf(needle, sizeof(needle), "\t%s\t", exp_name);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Ask kmemleak for a scan; returns 0 or -errno. */
+static inline int p2pbuf_kmemleak_scan(void)
+{
+	return p2pbuf_sysfs_write("/sys/kernel/debug/kmemleak", "scan");
+}
+
+/*
+ * Number of objects kmemleak currently reports whose allocation backtrace
+ * mentions any of the NULL-terminated @funcs; *@total gets the number of
+ * all reported objects. Returns -errno if kmemleak is not available.
+ */
+static inline int p2pbuf_kmemleak_count(const char * const *funcs, int *total)
+{
+	int n = 0, all = 0, counted = 0, i;
+	char line[512];
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/kmemleak", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "unreferenced object", 19)) {
+			all++;
+			counted = 0;
+			continue;
+		}
+		for (i = 0; funcs[i] && !counted; i++) {
+			if (strstr(line, funcs[i])) {
+				counted = 1;
+				n++;
+			}
+		}
+	}
+	fclose(f);
+	if (total)
+		*total = all;
+	return n;
 }
 
 #endif /* P2PBUF_TEST_H */

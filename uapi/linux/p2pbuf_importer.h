@@ -61,7 +61,8 @@ struct p2pbuf_imp_info {
  * Attaches with dma_buf_dynamic_attach(), allow_peer2peer and an
  * invalidate_mappings callback. Errors: -EBADF (@fd not open), -EINVAL (@fd
  * is not a dma-buf), the exporter's refusal as returned by its attach or
- * pin (for example -EOPNOTSUPP, -ENODEV), -ENOMEM.
+ * pin (for example -EOPNOTSUPP, -ENODEV), -ENOSPC (the file holds the most
+ * imports it may), -ENOMEM.
  */
 struct p2pbuf_imp_import {
 	__u32 argsz;

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf exporter: the character device and its ioctls.
+ *
+ * Every ioctl argument starts with argsz (see <linux/p2pbuf_exporter.h>).
+ * Each handler copies and validates its argument completely before it
+ * changes anything, so a rejected call creates nothing.
+ */
+#include <linux/dma-buf.h>
+#include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "p2pbuf_exporter.h"
+
+/*
+ * Copy an ioctl argument whose first field is its size. Every structure is
+ * still at its first ABI version, so that version's size is @ksize: a
+ * smaller argsz is -EINVAL, a larger one is accepted when the bytes the
+ * kernel does not know are zero (-E2BIG otherwise).
+ */
+static int p2pbuf_exp_copy_args(void *karg, size_t ksize, void __user *uarg)
+{
+	u32 argsz;
+
+	if (get_user(argsz, (u32 __user *)uarg))
+		return -EFAULT;
+	if (argsz < ksize)
+		return -EINVAL;
+	return copy_struct_from_user(karg, ksize, uarg, argsz);
+}
+
+static bool p2pbuf_exp_bound(struct p2pbuf_exp_dev *edev)
+{
+	bool bound;
+
+	mutex_lock(&edev->lock);
+	bound = edev->bound;
+	mutex_unlock(&edev->lock);
+	return bound;
+}
+
+static u32 p2pbuf_exp_bar_flags(struct pci_dev *pdev, int bar)
+{
+	unsigned long res = pci_resource_flags(pdev, bar);
+	u32 flags = 0;
+
+	if (res & IORESOURCE_MEM)
+		flags |= P2PBUF_EXP_BAR_MEM;
+	if (res & IORESOURCE_MEM_64)
+		flags |= P2PBUF_EXP_BAR_MEM64;
+	if (res & IORESOURCE_PREFETCH)
+		flags |= P2PBUF_EXP_BAR_PREFETCH;
+	if (pcim_p2pdma_provider(pdev, bar))
+		flags |= P2PBUF_EXP_BAR_PROVIDER;
+	return flags;
+}
+
+static long p2pbuf_exp_ioctl_info(struct p2pbuf_exp_dev *edev,
+				  void __user *uarg)
+{
+	struct p2pbuf_exp_info info;
+	int bar, ret;
+
+	ret = p2pbuf_exp_copy_args(&info, sizeof(info), uarg);
+	if (ret)
+		return ret;
+	if (info.flags || info.reserved)
+		return -EINVAL;
+
+	mutex_lock(&edev->lock);
+	if (!edev->bound) {
+		mutex_unlock(&edev->lock);
+		return -ENODEV;
+	}
+	info.nr_bars = P2PBUF_EXP_NUM_BARS;
+	for (bar = 0; bar < P2PBUF_EXP_NUM_BARS; bar++) {
+		info.bars[bar].size = pci_resource_len(edev->pdev, bar);
+		info.bars[bar].flags = p2pbuf_exp_bar_flags(edev->pdev, bar);
+		info.bars[bar].reserved = 0;
+	}
+	mutex_unlock(&edev->lock);
+
+	if (copy_to_user(uarg, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Checks that need no device: every range non-zero and page aligned, its
+ * end representable, and a total size without bit 63 (which
+ * dma_iova_try_alloc() would WARN about). Whether the ranges fit the BAR is
+ * checked under the device lock by p2pbuf_exp_export().
+ */
+static int p2pbuf_exp_check_ranges(const struct p2pbuf_exp_range *ranges,
+				   u32 nr_ranges, size_t *sizep)
+{
+	size_t size = 0;
+	u64 end;
+	u32 i;
+
+	for (i = 0; i < nr_ranges; i++) {
+		const struct p2pbuf_exp_range *r = &ranges[i];
+
+		if (!r->length || !PAGE_ALIGNED(r->offset) ||
+		    !PAGE_ALIGNED(r->length))
+			return -EINVAL;
+		if (check_add_overflow(r->offset, r->length, &end))
+			return -EOVERFLOW;
+		if (check_add_overflow(size, r->length, &size))
+			return -EINVAL;
+	}
+	if ((u64)size & DMA_IOVA_USE_SWIOTLB)
+		return -EINVAL;
+
+	*sizep = size;
+	return 0;
+}
+
+static long p2pbuf_exp_ioctl_export(struct file *file, void __user *uarg)
+{
+	struct p2pbuf_exp_dev *edev = file->private_data;
+	struct p2pbuf_exp_range *ranges;
+	struct p2pbuf_exp_export exp;
+	struct dma_buf *dmabuf;
+	size_t size;
+	int fd, ret;
+
+	ret = p2pbuf_exp_copy_args(&exp, sizeof(exp), uarg);
+	if (ret)
+		return ret;
+	if (exp.flags || exp.reserved)
+		return -EINVAL;
+	if ((exp.open_flags & ~(O_CLOEXEC | O_ACCMODE)) ||
+	    (exp.open_flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	if (exp.bar >= PCI_STD_NUM_BARS || !exp.nr_ranges)
+		return -EINVAL;
+	if (exp.nr_ranges > P2PBUF_EXP_MAX_RANGES)
+		return -E2BIG;
+
+	ranges = memdup_array_user(u64_to_user_ptr(exp.ranges), exp.nr_ranges,
+				   sizeof(*ranges));
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+
+	ret = p2pbuf_exp_check_ranges(ranges, exp.nr_ranges, &size);
+	if (ret)
+		goto out_free_ranges;
+
+	/* Reserve the fd first: running out of fds must not create a buffer. */
+	fd = get_unused_fd_flags(exp.open_flags & O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto out_free_ranges;
+	}
+
+	dmabuf = p2pbuf_exp_export(edev, file, exp.bar, ranges, exp.nr_ranges,
+				   size, exp.open_flags & O_ACCMODE);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto err_put_fd;
+	}
+
+	exp.fd = fd;
+	exp.size = size;
+	if (copy_to_user(uarg, &exp, sizeof(exp))) {
+		ret = -EFAULT;
+		goto err_put_dmabuf;
+	}
+
+	/* Nothing can fail any more: publish the fd, which takes our reference. */
+	dma_buf_fd_install(dmabuf, fd);
+	kfree(ranges);
+	return 0;
+
+err_put_dmabuf:
+	dma_buf_put(dmabuf);
+err_put_fd:
+	put_unused_fd(fd);
+out_free_ranges:
+	kfree(ranges);
+	return ret;
+}
+
+static long p2pbuf_exp_ioctl_revoke(struct file *file, void __user *uarg,
+				    bool revoke)
+{
+	struct p2pbuf_exp_dev *edev = file->private_data;
+	struct p2pbuf_exp_buf *buf = NULL;
+	struct p2pbuf_exp_revoke rv;
+	int ret;
+
+	ret = p2pbuf_exp_copy_args(&rv, sizeof(rv), uarg);
+	if (ret)
+		return ret;
+	if ((rv.flags & ~P2PBUF_EXP_REVOKE_ALL) || rv.reserved)
+		return -EINVAL;
+
+	if (rv.flags & P2PBUF_EXP_REVOKE_ALL) {
+		if (rv.fd != -1)
+			return -EINVAL;
+	} else {
+		buf = p2pbuf_exp_buf_get(edev, file, rv.fd);
+		if (IS_ERR(buf))
+			return PTR_ERR(buf);
+	}
+
+	/* Holding revoke_lock, nobody can clear @bound under us. */
+	mutex_lock(&edev->revoke_lock);
+	if (!p2pbuf_exp_bound(edev))
+		ret = -ENODEV;
+	else if (revoke)
+		rv.count = p2pbuf_exp_revoke(edev, file, buf);
+	else
+		rv.count = p2pbuf_exp_restore(edev, file, buf);
+	mutex_unlock(&edev->revoke_lock);
+
+	if (buf)
+		p2pbuf_exp_buf_put(buf);
+	if (ret)
+		return ret;
+
+	if (copy_to_user(uarg, &rv, sizeof(rv)))
+		return -EFAULT;
+	return 0;
+}
+
+static long p2pbuf_exp_ioctl_query(struct file *file, void __user *uarg)
+{
+	struct p2pbuf_exp_dev *edev = file->private_data;
+	struct p2pbuf_exp_attach_state *states = NULL;
+	struct p2pbuf_exp_buf *buf;
+	struct p2pbuf_exp_query q;
+	u32 nr_states = 0;
+	int ret;
+
+	ret = p2pbuf_exp_copy_args(&q, sizeof(q), uarg);
+	if (ret)
+		return ret;
+	if (q.flags || q.reserved)
+		return -EINVAL;
+
+	buf = p2pbuf_exp_buf_get(edev, file, q.fd);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	if (!p2pbuf_exp_bound(edev))
+		ret = -ENODEV;
+	else
+		ret = p2pbuf_exp_query(buf, &q, &states, &nr_states);
+	p2pbuf_exp_buf_put(buf);
+	if (ret)
+		return ret;
+
+	if (nr_states &&
+	    copy_to_user(u64_to_user_ptr(q.attachments), states,
+			 array_size(nr_states, sizeof(*states))))
+		ret = -EFAULT;
+	else if (copy_to_user(uarg, &q, sizeof(q)))
+		ret = -EFAULT;
+	kvfree(states);
+	return ret;
+}
+
+static long p2pbuf_exp_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct p2pbuf_exp_dev *edev = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case P2PBUF_EXP_INFO:
+	case P2PBUF_EXP_EXPORT:
+	case P2PBUF_EXP_REVOKE:
+	case P2PBUF_EXP_RESTORE:
+	case P2PBUF_EXP_QUERY:
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	/*
+	 * After unbind every ioctl fails, before its argument is looked at.
+	 * The handlers check again where it matters, under the lock.
+	 */
+	if (!p2pbuf_exp_bound(edev))
+		return -ENODEV;
+
+	switch (cmd) {
+	case P2PBUF_EXP_INFO:
+		return p2pbuf_exp_ioctl_info(edev, uarg);
+	case P2PBUF_EXP_EXPORT:
+		return p2pbuf_exp_ioctl_export(file, uarg);
+	case P2PBUF_EXP_REVOKE:
+		return p2pbuf_exp_ioctl_revoke(file, uarg, true);
+	case P2PBUF_EXP_RESTORE:
+		return p2pbuf_exp_ioctl_revoke(file, uarg, false);
+	default:
+		return p2pbuf_exp_ioctl_query(file, uarg);
+	}
+}
+
+static int p2pbuf_exp_open(struct inode *inode, struct file *file)
+{
+	struct p2pbuf_exp_dev *edev = container_of(file->private_data,
+						   struct p2pbuf_exp_dev, misc);
+
+	/*
+	 * misc_open() calls us under misc_mtx, and remove() deregisters the
+	 * misc device before it drops the binding's reference, so @edev is
+	 * alive here.
+	 */
+	p2pbuf_exp_dev_get(edev);
+	file->private_data = edev;
+	return nonseekable_open(inode, file);
+}
+
+static int p2pbuf_exp_release(struct inode *inode, struct file *file)
+{
+	struct p2pbuf_exp_dev *edev = file->private_data;
+
+	/*
+	 * Buffers live on as dma-buf files, but with their exporter file
+	 * gone nobody may restore them: revoke them for good.
+	 */
+	mutex_lock(&edev->revoke_lock);
+	p2pbuf_exp_revoke(edev, file, NULL);
+	p2pbuf_exp_disown(edev, file);
+	mutex_unlock(&edev->revoke_lock);
+
+	p2pbuf_exp_dev_put(edev);
+	return 0;
+}
+
+static const struct file_operations p2pbuf_exp_fops = {
+	.owner		= THIS_MODULE,
+	.open		= p2pbuf_exp_open,
+	.release	= p2pbuf_exp_release,
+	.unlocked_ioctl	= p2pbuf_exp_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * p2pbuf_exp_cdev_register() - create /dev/p2pbuf-exp-<BDF>
+ * @edev: the device being probed
+ *
+ * The node is root-only (0600) and its sysfs parent is the PCI device.
+ *
+ * Return: 0 or a negative errno from misc_register().
+ */
+int p2pbuf_exp_cdev_register(struct p2pbuf_exp_dev *edev)
+{
+	snprintf(edev->name, sizeof(edev->name), "p2pbuf-exp-%s",
+		 pci_name(edev->pdev));
+	edev->misc.minor = MISC_DYNAMIC_MINOR;
+	edev->misc.name = edev->name;
+	edev->misc.fops = &p2pbuf_exp_fops;
+	edev->misc.parent = &edev->pdev->dev;
+	edev->misc.mode = 0600;
+	return misc_register(&edev->misc);
+}
+
+/**
+ * p2pbuf_exp_cdev_unregister() - remove the character device
+ * @edev: the device being removed
+ *
+ * Files already open stay usable until closed; their ioctls fail with
+ * -ENODEV once @edev->bound is cleared.
+ */
+void p2pbuf_exp_cdev_unregister(struct p2pbuf_exp_dev *edev)
+{
+	misc_deregister(&edev->misc);
+}

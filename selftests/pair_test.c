@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pair_test: p2pbuf_exporter and p2pbuf_importer together. A BAR range of
+ * the provider exported by one and imported by the other: the map type seen
+ * from both sides against the topology's expectation (P2PBUF_EXPECT_MAP),
+ * data moved by the initiator's DMA engine both ways and checked against the
+ * BAR read through sysfs resource2, and revocation - by REVOKE and by closing
+ * the exporter's file - reaching the importer as an event, an INVALIDATED
+ * status and -ENODEV on remap, undone by RESTORE.
+ *
+ * Needs P2PBUF_PROVIDER_BDF bound to p2pbuf_exporter with a p2pdma-capable
+ * BAR 2 of at least 2 MiB, and P2PBUF_INITIATOR_BDF bound to p2pbuf_importer.
+ */
+#define _GNU_SOURCE
+#include <linux/p2pbuf_exporter.h>
+
+#include "importer_lib.h"
+
+#define BAR		2
+#define MAP_LEN		(2 * 1024 * 1024U)
+#define R0_OFF		0U
+#define R1_OFF		(1024 * 1024U)
+#define R_LEN		(64 * 1024U)
+#define EXPORT_SIZE	(2 * R_LEN)
+
+FIXTURE(pair) {
+	int exp;
+	int imp;
+	char pbdf[64];
+	char ibdf[64];
+	int expect;
+	struct p2pbuf_imp_info iinfo;
+	unsigned char *bar;
+	__u64 bar_start;
+};
+
+FIXTURE_VARIANT(pair) {
+	__u32 import_flags;
+};
+
+FIXTURE_VARIANT_ADD(pair, dynamic) {
+	.import_flags = 0,
+};
+
+FIXTURE_VARIANT_ADD(pair, pinned) {
+	.import_flags = P2PBUF_IMP_IMPORT_PINNED,
+};
+
+/* CPU address of BAR @bar from sysfs "resource"; 0 on error. */
+static __u64 bar_start(const char *bdf, int bar)
+{
+	char path[PATH_MAX];
+	unsigned long long start = 0, end, flags;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), IMP_SYSFS_PCI "/%s/resource", bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	for (i = 0; i <= bar; i++)
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
+			start = 0;
+	fclose(f);
+	return start;
+}
+
+FIXTURE_SETUP(pair)
+{
+	const char *p = p2pbuf_env("P2PBUF_PROVIDER_BDF");
+	const char *e = p2pbuf_env("P2PBUF_EXPECT_MAP");
+	struct p2pbuf_exp_info info = { .argsz = sizeof(info) };
+	char path[PATH_MAX];
+	int fd;
+
+	self->exp = self->imp = -1;
+	self->bar = MAP_FAILED;
+	if (!p || !e)
+		SKIP(return, "P2PBUF_PROVIDER_BDF or P2PBUF_EXPECT_MAP not set");
+	self->expect = imp_map_type_parse(e);
+	ASSERT_LE(0, self->expect) TH_LOG("unknown P2PBUF_EXPECT_MAP %s", e);
+	snprintf(self->pbdf, sizeof(self->pbdf), "%s", p);
+
+	snprintf(path, sizeof(path), "/dev/p2pbuf-exp-%s", p);
+	self->exp = open(path, O_RDWR | O_CLOEXEC);
+	if (self->exp < 0)
+		SKIP(return, "no /dev/p2pbuf-exp-%s (%s)", p, strerror(errno));
+	self->imp = imp_open(self->ibdf, sizeof(self->ibdf));
+	if (self->imp < 0) {
+		close(self->exp);
+		self->exp = -1;
+		SKIP(return, "no importer device (%s)", strerror(-self->imp));
+	}
+	ASSERT_EQ(0, imp_info(self->imp, &self->iinfo));
+	ASSERT_EQ(0, ioctl(self->exp, P2PBUF_EXP_INFO, &info));
+	ASSERT_NE(0U, info.bars[BAR].flags & P2PBUF_EXP_BAR_PROVIDER);
+	ASSERT_LE(MAP_LEN, info.bars[BAR].size);
+
+	self->bar_start = bar_start(p, BAR);
+	ASSERT_NE(0U, self->bar_start);
+	snprintf(path, sizeof(path), IMP_SYSFS_PCI "/%s/resource%d", p, BAR);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	self->bar = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	ASSERT_NE(MAP_FAILED, self->bar);
+}
+
+FIXTURE_TEARDOWN(pair)
+{
+	if (self->bar != MAP_FAILED)
+		munmap(self->bar, MAP_LEN);
+	if (self->imp >= 0)
+		close(self->imp);
+	if (self->exp >= 0)
+		close(self->exp);
+}
+
+/*
+ * Where p2pdma cannot route, the exporter refuses to attach (asserted by
+ * map_type_both_sides); the tests that need an attachment do not apply.
+ */
+#define SKIP_IF_NO_ROUTE()						\
+	do {								\
+		if (self->expect == P2PBUF_MAP_NOT_SUPPORTED)		\
+			SKIP(return, "no p2pdma route in this topology: " \
+			     "attach is refused (-EXDEV)");		\
+	} while (0)
+
+/* Export the two test ranges of BAR 2 through @exp; the dma-buf fd or -errno. */
+static int export_two_ranges(int exp)
+{
+	struct p2pbuf_exp_range ranges[2] = {
+		{ .offset = R0_OFF, .length = R_LEN },
+		{ .offset = R1_OFF, .length = R_LEN },
+	};
+	struct p2pbuf_exp_export arg = {
+		.argsz = sizeof(arg), .bar = BAR,
+		.open_flags = O_RDWR | O_CLOEXEC, .nr_ranges = 2,
+		.ranges = (uintptr_t)ranges,
+	};
+
+	if (ioctl(exp, P2PBUF_EXP_EXPORT, &arg))
+		return -errno;
+	return arg.size == EXPORT_SIZE ? arg.fd : -EIO;
+}
+
+/* P2PBUF_EXP_REVOKE or P2PBUF_EXP_RESTORE of one buffer. */
+static int exp_revoke(int exp, unsigned long cmd, int dmabuf)
+{
+	struct p2pbuf_exp_revoke arg = {
+		.argsz = sizeof(arg), .fd = dmabuf,
+	};
+
+	return imp_errno(ioctl(exp, cmd, &arg));
+}
+
+static int exp_query(int exp, int dmabuf, struct p2pbuf_exp_query *q,
+		     struct p2pbuf_exp_attach_state *att, __u32 cap)
+{
+	memset(q, 0, sizeof(*q));
+	q->argsz = sizeof(*q);
+	q->fd = dmabuf;
+	q->nr_attachments = cap;
+	q->attachments = (uintptr_t)att;
+	return imp_errno(ioctl(exp, P2PBUF_EXP_QUERY, q));
+}
+
+/* The exporter sees exactly our attachment, with @nr_mappings mappings. */
+static void expect_exporter_view(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(pair) *self, int dmabuf,
+				 __u32 nr_mappings, __u32 map_type)
+{
+	struct p2pbuf_exp_attach_state att[4];
+	struct p2pbuf_exp_query q;
+
+	memset(att, 0, sizeof(att));
+	ASSERT_EQ(0, exp_query(self->exp, dmabuf, &q, att, 4));
+	ASSERT_EQ(1U, q.nr_attachments);
+	EXPECT_STREQ(self->ibdf, att[0].importer);
+	EXPECT_EQ(nr_mappings, att[0].nr_mappings);
+	if (nr_mappings)
+		EXPECT_EQ(map_type, att[0].map_type) {
+			TH_LOG("exporter's map type %s, want %s",
+			       imp_map_type_name(att[0].map_type),
+			       imp_map_type_name(map_type));
+		}
+}
+
+/* The map type and the segments seen from both sides. */
+TEST_F(pair, map_type_both_sides)
+{
+	struct p2pbuf_imp_seg segs[8];
+	struct p2pbuf_imp_status st;
+	struct p2pbuf_imp_map m;
+	int dmabuf, ret;
+	__u64 size;
+	__u32 h;
+
+	dmabuf = export_two_ranges(self->exp);
+	ASSERT_LE(0, dmabuf);
+	ret = imp_import(self->imp, dmabuf, variant->import_flags, &h, &size);
+	if (self->expect == P2PBUF_MAP_NOT_SUPPORTED) {
+		struct p2pbuf_exp_query q;
+
+		/*
+		 * p2pbuf_exporter checks the route at attach and refuses with
+		 * -EXDEV (docs/exporter.rst); the importer passes it through
+		 * and keeps nothing.
+		 */
+		EXPECT_EQ(-EXDEV, ret);
+		ASSERT_EQ(0, exp_query(self->exp, dmabuf, &q, NULL, 0));
+		EXPECT_EQ(0U, q.nr_attachments);
+		EXPECT_EQ(-ENOENT, imp_status(self->imp, 1, &st));
+		if (imp_attach_count(dmabuf, self->ibdf) != -ENOENT)
+			EXPECT_EQ(0, imp_attach_count(dmabuf, self->ibdf));
+		close(dmabuf);
+		return;
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(EXPORT_SIZE, size);
+	expect_exporter_view(_metadata, self, dmabuf, 0, 0);
+
+	memset(segs, 0, sizeof(segs));
+	ret = imp_map(self->imp, h, &m, segs, 8);
+	ASSERT_EQ(0, ret);
+	EXPECT_MAP_TYPE(self->expect, m.map_type);
+	EXPECT_EQ(EXPORT_SIZE, m.length);
+	expect_exporter_view(_metadata, self, dmabuf, 1, self->expect);
+
+	if (self->expect == P2PBUF_MAP_HOST_BRIDGE_IOVA) {
+		/* One IOVA window for both ranges, not the BAR's address. */
+		EXPECT_EQ(1U, m.nr_segs);
+		EXPECT_EQ(EXPORT_SIZE, segs[0].len);
+		EXPECT_NE(self->bar_start, segs[0].addr);
+	} else {
+		/* Bus address = CPU physical address on x86: the BAR itself. */
+		ASSERT_EQ(2U, m.nr_segs);
+		EXPECT_EQ(self->bar_start + R0_OFF, segs[0].addr);
+		EXPECT_EQ(R_LEN, segs[0].len);
+		EXPECT_EQ(self->bar_start + R1_OFF, segs[1].addr);
+		EXPECT_EQ(R_LEN, segs[1].len);
+	}
+	ASSERT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_UNMAP, h));
+	expect_exporter_view(_metadata, self, dmabuf, 0, 0);
+	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
+	close(dmabuf);
+}
+
+/* The initiator's engine writes and reads the provider's BAR, across ranges. */
+TEST_F_TIMEOUT(pair, dma_both_ways, 120)
+{
+	unsigned char in[300], out[300], big[4095];
+	struct p2pbuf_imp_map m;
+	__u64 off = R_LEN - 100;
+	int dmabuf;
+	__u32 h;
+
+	SKIP_IF_NO_ROUTE();
+	if (!self->iinfo.engine[0])
+		SKIP(return, "initiator %s has no DMA engine", self->ibdf);
+	dmabuf = export_two_ranges(self->exp);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, imp_import(self->imp, dmabuf, variant->import_flags, &h,
+				NULL));
+	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
+
+	memset(self->bar + R0_OFF, 0, R_LEN);
+	memset(self->bar + R1_OFF, 0, R_LEN);
+
+	/* 100 bytes at the end of range 0, 200 at the start of range 1. */
+	imp_pattern(in, sizeof(in), 5);
+	ASSERT_EQ(0, imp_dma(self->imp, h, P2PBUF_IMP_DMA_TO_BUF, off, in,
+			     sizeof(in)));
+	EXPECT_EQ(0, memcmp(self->bar + R0_OFF + off, in, 100));
+	EXPECT_EQ(0, memcmp(self->bar + R1_OFF, in + 100, 200));
+	EXPECT_EQ(0, self->bar[R0_OFF + off - 1]);
+	EXPECT_EQ(0, self->bar[R1_OFF + 200]);
+
+	imp_pattern(self->bar + R0_OFF + off, 100, 6);
+	imp_pattern(self->bar + R1_OFF, 200, 7);
+	memset(out, 0, sizeof(out));
+	ASSERT_EQ(0, imp_dma(self->imp, h, P2PBUF_IMP_DMA_FROM_BUF, off, out,
+			     sizeof(out)));
+	EXPECT_EQ(0, memcmp(self->bar + R0_OFF + off, out, 100));
+	EXPECT_EQ(0, memcmp(self->bar + R1_OFF, out + 100, 200));
+
+	/* The largest transfer, inside range 1. */
+	imp_pattern(big, sizeof(big), 8);
+	ASSERT_EQ(0, imp_dma(self->imp, h, P2PBUF_IMP_DMA_TO_BUF, R_LEN + 4096,
+			     big, sizeof(big)));
+	EXPECT_EQ(0, memcmp(self->bar + R1_OFF + 4096, big, sizeof(big)));
+
+	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
+	close(dmabuf);
+}
+
+/* One invalidation event for @h, with a count matching STATUS. */
+static void expect_one_event(struct __test_metadata *_metadata, int imp,
+			     __u32 h)
+{
+	struct p2pbuf_imp_status st;
+	struct p2pbuf_imp_event ev;
+
+	ASSERT_EQ(0, imp_read_event(imp, &ev, 5000));
+	EXPECT_EQ((__u64)P2PBUF_IMP_EVENT_INVALIDATED, ev.type);
+	EXPECT_EQ(h, ev.handle);
+	ASSERT_EQ(0, imp_status(imp, h, &st));
+	EXPECT_LE(1U, ev.invalidations);
+	EXPECT_GE(st.invalidations, ev.invalidations);
+	EXPECT_LE(1U, ev.seq);
+}
+
+/* REVOKE unmaps the importer before it returns; RESTORE lets it map again. */
+TEST_F_TIMEOUT(pair, revoke_and_restore, 60)
+{
+	__u32 pinned = variant->import_flags ? P2PBUF_IMP_STATE_PINNED : 0;
+	struct p2pbuf_exp_query q;
+	struct p2pbuf_imp_status st;
+	struct p2pbuf_imp_map m;
+	unsigned char buf[16];
+	int dmabuf;
+	__u32 h;
+
+	SKIP_IF_NO_ROUTE();
+	dmabuf = export_two_ranges(self->exp);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, imp_import(self->imp, dmabuf, variant->import_flags, &h,
+				NULL));
+	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
+	EXPECT_MAP_TYPE(self->expect, m.map_type);
+	ASSERT_EQ(0, imp_drain_events(self->imp));
+
+	ASSERT_EQ(0, exp_revoke(self->exp, P2PBUF_EXP_REVOKE, dmabuf));
+	/* Returned: nothing maps the MMIO any more. */
+	expect_exporter_view(_metadata, self, dmabuf, 0, 0);
+	ASSERT_EQ(0, exp_query(self->exp, dmabuf, &q, NULL, 0));
+	EXPECT_EQ((__u64)P2PBUF_EXP_BUF_REVOKED, q.state);
+	expect_one_event(_metadata, self->imp, h);
+	ASSERT_EQ(0, imp_status(self->imp, h, &st));
+	EXPECT_EQ(P2PBUF_IMP_STATE_INVALIDATED, st.state);
+	EXPECT_EQ(0U, st.nr_segs);
+	EXPECT_EQ(0U, st.length);
+
+	EXPECT_EQ(-ENODEV, imp_map(self->imp, h, &m, NULL, 0));
+	EXPECT_EQ(self->iinfo.engine[0] ? -ENXIO : -EOPNOTSUPP,
+		  imp_dma(self->imp, h, P2PBUF_IMP_DMA_FROM_BUF, 0, buf,
+			  sizeof(buf)));
+	ASSERT_EQ(0, imp_status(self->imp, h, &st));
+	EXPECT_EQ(P2PBUF_IMP_STATE_INVALIDATED, st.state);
+
+	ASSERT_EQ(0, exp_revoke(self->exp, P2PBUF_EXP_RESTORE, dmabuf));
+	ASSERT_EQ(0, exp_query(self->exp, dmabuf, &q, NULL, 0));
+	EXPECT_EQ((__u64)P2PBUF_EXP_BUF_LIVE, q.state);
+	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
+	EXPECT_MAP_TYPE(self->expect, m.map_type);
+	ASSERT_EQ(0, imp_status(self->imp, h, &st));
+	EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED | pinned, st.state);
+	expect_exporter_view(_metadata, self, dmabuf, 1, self->expect);
+	if (self->iinfo.engine[0]) {
+		imp_pattern(buf, sizeof(buf), 9);
+		ASSERT_EQ(0, imp_dma(self->imp, h, P2PBUF_IMP_DMA_TO_BUF, 64,
+				     buf, sizeof(buf)));
+		EXPECT_EQ(0, memcmp(self->bar + R0_OFF + 64, buf, sizeof(buf)));
+	}
+	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
+	close(dmabuf);
+}
+
+/* Closing the exporter's file revokes what was exported through it. */
+TEST_F_TIMEOUT(pair, revoke_by_exporter_close, 60)
+{
+	struct p2pbuf_imp_status st;
+	struct p2pbuf_imp_map m;
+	char path[PATH_MAX];
+	int exp2, dmabuf;
+	__u32 h;
+
+	SKIP_IF_NO_ROUTE();
+	snprintf(path, sizeof(path), "/dev/p2pbuf-exp-%s", self->pbdf);
+	exp2 = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, exp2);
+	dmabuf = export_two_ranges(exp2);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, imp_import(self->imp, dmabuf, variant->import_flags, &h,
+				NULL));
+	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
+	ASSERT_EQ(0, imp_drain_events(self->imp));
+
+	close(exp2);
+	expect_one_event(_metadata, self->imp, h);
+	ASSERT_EQ(0, imp_status(self->imp, h, &st));
+	EXPECT_EQ(P2PBUF_IMP_STATE_INVALIDATED, st.state);
+	EXPECT_EQ(-ENODEV, imp_map(self->imp, h, &m, NULL, 0));
+	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
+	close(dmabuf);
+}
+
+/* A revoked buffer refuses new attachments: the exporter's -ENODEV. */
+TEST_F(pair, import_of_revoked_refused)
+{
+	int dmabuf;
+	__u32 h;
+
+	SKIP_IF_NO_ROUTE();
+	dmabuf = export_two_ranges(self->exp);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, exp_revoke(self->exp, P2PBUF_EXP_REVOKE, dmabuf));
+	EXPECT_EQ(-ENODEV, imp_import(self->imp, dmabuf, variant->import_flags,
+				      &h, NULL));
+	ASSERT_EQ(0, exp_revoke(self->exp, P2PBUF_EXP_RESTORE, dmabuf));
+	ASSERT_EQ(0, imp_import(self->imp, dmabuf, variant->import_flags, &h,
+				NULL));
+	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
+	close(dmabuf);
+}
+
+/*
+ * More invalidations than the event queue holds: the oldest are dropped,
+ * the newest kept, and the loss shows as a gap in the sequence numbers.
+ */
+TEST_F_TIMEOUT(pair, event_queue_overflow, 120)
+{
+	struct p2pbuf_imp_event ev[80];
+	struct p2pbuf_imp_status st;
+	int dmabuf, i, n, flags;
+	ssize_t got;
+	__u32 h;
+
+	SKIP_IF_NO_ROUTE();
+	dmabuf = export_two_ranges(self->exp);
+	ASSERT_LE(0, dmabuf);
+	ASSERT_EQ(0, imp_import(self->imp, dmabuf, variant->import_flags, &h,
+				NULL));
+	for (i = 0; i < 70; i++) {
+		ASSERT_EQ(0, exp_revoke(self->exp, P2PBUF_EXP_REVOKE, dmabuf));
+		ASSERT_EQ(0, exp_revoke(self->exp, P2PBUF_EXP_RESTORE, dmabuf));
+	}
+	ASSERT_EQ(0, imp_status(self->imp, h, &st));
+	/* p2pbuf_exporter invalidates on REVOKE only, not on RESTORE. */
+	ASSERT_EQ(70U, st.invalidations);
+
+	flags = fcntl(self->imp, F_GETFL);
+	ASSERT_EQ(0, fcntl(self->imp, F_SETFL, flags | O_NONBLOCK));
+	got = read(self->imp, ev, sizeof(ev));
+	ASSERT_LT(0, got);
+	ASSERT_EQ(0U, got % sizeof(ev[0]));
+	n = got / sizeof(ev[0]);
+	/* The queue holds 64 events (docs/importer.rst). */
+	EXPECT_EQ(64, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(h, ev[i].handle);
+		/* One import in this file: its count is the file's sequence. */
+		EXPECT_EQ(st.invalidations - n + 1 + i, ev[i].seq);
+		EXPECT_EQ(ev[i].seq, ev[i].invalidations);
+	}
+	EXPECT_EQ(-1, read(self->imp, ev, sizeof(ev)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
+	close(dmabuf);
+}
+
+TEST_HARNESS_MAIN
