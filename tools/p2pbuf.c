@@ -1385,7 +1385,7 @@ static int run_script(FILE *f, bool interactive)
 			fprintf(stderr, "p2pbuf: cannot parse: %s", line);
 			ret = CMD_USAGE;
 		} else {
-			if (!interactive)
+			if (!interactive && strcmp(argv[0], "echo"))
 				echo_cmd(argc, argv);
 			ret = run_cmd(argc, argv);
 		}
