@@ -21,7 +21,7 @@ PWD := $(shell pwd)
 
 mo_arg = $(if $(MO),MO=$(MO))
 
-.PHONY: all modules clean selftests check lint lab-shell lab-selftest
+.PHONY: all modules clean selftests check lint lab-shell lab-selftest demo
 
 all: modules
 
@@ -37,6 +37,9 @@ clean:
 
 check:
 	lab/check.sh
+
+demo:
+	lab/demo.sh
 
 lint:
 	lab/lint.sh

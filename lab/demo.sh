@@ -142,9 +142,6 @@ demo_guest() {
 	guest_log "demo: story exit $rc"
 	{
 		echo
-		echo "== The drivers' kernel messages"
-		dmesg | grep -E 'p2pbuf_(exporter|importer)' | tail -n 20
-		echo
 		if [ "$rc" -eq 0 ]; then
 			echo "story: every step succeeded"
 		else

@@ -626,7 +626,7 @@ static int cmd_close(int argc, char **argv)
 		break;
 	case OBJ_BUF:
 		close(o->fd);
-		printf("  closed dma-buf %s (imports keep their reference)\n",
+		printf("  closed dma-buf %s; imports hold their own reference\n",
 		       o->name);
 		break;
 	default:
