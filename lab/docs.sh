@@ -31,6 +31,7 @@ fi
 	lab_die "$src has no Documentation/sphinx/kerneldoc.py (KSRC must be a full source tree)"
 
 lab_log "htmldocs: sphinx-build -W, kernel-doc from $src"
-srctree=$src sphinx-build -W --keep-going -q -b html -d "$out/.doctrees" \
+# -E: read every file again, so a warning is never hidden by a cached page.
+srctree=$src sphinx-build -E -W --keep-going -q -b html -d "$out/.doctrees" \
 	"$P2PBUF_TOP/docs" "$out"
 lab_log "htmldocs: $out/index.html"
