@@ -35,6 +35,14 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* As the kernel's <linux/string_choices.h>: "" for one, else "s". */
+static inline const char *str_plural(unsigned long long num)
+{
+	static const char * const suffix[] = { "s", "" };
+
+	return suffix[num == 1];
+}
+
 #define SYSFS_PCI	"/sys/bus/pci/devices"
 #define SYSFS_DRIVERS	"/sys/bus/pci/drivers"
 #define EXP_DRIVER	"p2pbuf_exporter"
@@ -739,14 +747,14 @@ static int cmd_query(int argc, char **argv)
 	       o->name,
 	       q.state == P2PBUF_EXP_BUF_REVOKED ? "REVOKED" : "live",
 	       size_str(q.size), q.bar, q.nr_ranges,
-	       q.nr_ranges == 1 ? "" : "s");
+	       str_plural(q.nr_ranges));
 	printf(" revoked %u time%s, %u attachment%s\n", q.revokes,
-	       q.revokes == 1 ? "" : "s", q.nr_attachments,
-	       q.nr_attachments == 1 ? "" : "s");
+	       str_plural(q.revokes), q.nr_attachments,
+	       str_plural(q.nr_attachments));
 	for (i = 0; i < q.nr_attachments && i < ARRAY_SIZE(att); i++)
 		printf("    attached by %.*s: %u mapping%s, map type %s\n",
 		       P2PBUF_EXP_NAME_LEN, att[i].importer,
-		       att[i].nr_mappings, att[i].nr_mappings == 1 ? "" : "s",
+		       att[i].nr_mappings, str_plural(att[i].nr_mappings),
 		       att[i].nr_mappings || att[i].map_type ?
 		       map_type_name(att[i].map_type) : "(never mapped)");
 	return 0;
@@ -784,7 +792,7 @@ static int cmd_revoke(int argc, char **argv)
 			    "P2PBUF_EXP_REVOKE");
 	printf("  %s %s: %u buffer%s changed state%s\n",
 	       o ? o->name : "all buffers of", o ? "" : dev->bdf, arg.count,
-	       arg.count == 1 ? "" : "s",
+	       str_plural(arg.count),
 	       restore ? "" : "; no importer maps them any more");
 	return 0;
 }
@@ -880,7 +888,7 @@ static int cmd_map(int argc, char **argv)
 	printf("  %s (importer's view): mapped for %s as %s (%s), %u segment%s, %s\n",
 	       o->name, o->dev->bdf, map_type_name(m.map_type),
 	       map_type_meaning(m.map_type), m.nr_segs,
-	       m.nr_segs == 1 ? "" : "s", size_str(m.length));
+	       str_plural(m.nr_segs), size_str(m.length));
 	for (i = 0; i < m.nr_segs && i < MAX_SEGS; i++) {
 		if (segs[i].addr)
 			printf("    segment %u: DMA address 0x%llx, %s\n", i,
@@ -966,9 +974,9 @@ static int cmd_status(int argc, char **argv)
 	       st.state & P2PBUF_IMP_STATE_PINNED ? ", pinned" : "",
 	       map_type_name(st.map_type));
 	printf(" %u segment%s, %s mapped, %llu invalidation%s\n", st.nr_segs,
-	       st.nr_segs == 1 ? "" : "s", size_str(st.length),
+	       str_plural(st.nr_segs), size_str(st.length),
 	       (unsigned long long)st.invalidations,
-	       st.invalidations == 1 ? "" : "s");
+	       str_plural(st.invalidations));
 	return 0;
 }
 
