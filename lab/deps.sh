@@ -10,7 +10,7 @@ pkgs=(
 	# kernel build dependencies
 	bc bison flex libelf-dev libssl-dev cpio xz-utils dwarves rsync kmod python3 perl gcc g++ make
 	# static checkers for make lint
-	coccinelle
+	coccinelle ocaml-nox
 	# guest userspace helpers (run from the host's root filesystem over 9p)
 	util-linux procps
 )

@@ -90,9 +90,16 @@ fi
 
 if command -v spatch > /dev/null; then
 	cocci_run() {
-		local o
-		o=$(make -s -C "$kobj" M="$P2PBUF_TOP" MO="$(mktemp -d)" coccicheck MODE=report 2>&1 |
-			grep -vE '^(Please check|coccicheck|$)|^\s*$')
+		local o rc=0
+		# coccicheck echoes every spatch command line: keep only findings
+		# (file:line: ...) and failures of the checker itself.
+		o=$(make -s -C "$kobj" M="$P2PBUF_TOP" MO="$(mktemp -d)" coccicheck MODE=report \
+			DEBUG_FILE=/dev/null 2>&1) || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			echo "$o" | grep -vE '^/usr/bin/spatch' | tail -n 20
+			return 1
+		fi
+		o=$(echo "$o" | grep -E '^[^ ]+\.[ch]:[0-9]+')
 		[ -z "$o" ] || { echo "$o"; return 1; }
 	}
 	check "coccicheck MODE=report" cocci_run

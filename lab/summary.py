@@ -14,7 +14,9 @@ import sys
 # Kernel reports that fail a run wherever they appear in a guest's logs.
 SPLAT_PATTERNS = [
     (r"\bBUG:", "kernel BUG"),
-    (r"WARNING: CPU: \d+ PID: \d+", "kernel WARNING"),
+    # Both the classic "WARNING: CPU: 1 PID: 2 at file:line" and 7.x's
+    # "WARNING: file:line at func+off/size [mod], CPU#1: comm/pid".
+    (r"WARNING: CPU: \d+ PID: \d+|WARNING: \S+ at \S+|-+\[ cut here \]-+", "kernel WARNING"),
     (r"\bOops\b|general protection fault|Kernel panic", "Oops/panic"),
     (r"KASAN:", "KASAN report"),
     (r"possible circular locking dependency|possible recursive locking|"

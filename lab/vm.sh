@@ -55,7 +55,7 @@ append="$append init=$P2PBUF_TOP/lab/guest/init.sh kmemleak=on"
 append="$append hung_task_timeout_secs=60 $TOPO_APPEND ${P2PBUF_APPEND:-}"
 
 qemu=(
-	qemu-system-x86_64 $accel -cpu "$TOPO_CPU" -m 2G -smp 2
+	qemu-system-x86_64 $accel -cpu "$TOPO_CPU" -m "${P2PBUF_MEM:-1G}" -smp 2
 	-machine q35 -nographic -no-reboot -nic none -vga none
 	-kernel "$KOBJ/arch/x86/boot/bzImage" -append "$append"
 	-object "memory-backend-file,id=m0,size=64M,mem-path=$run/ivshmem0,share=on"

@@ -10,7 +10,7 @@ export HOME=/tmp TERM=${TERM:-linux}
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -27,8 +27,13 @@ R=/tmp/results
 
 guest_power_off() {
 	sync
+	# PID 1 must not exit (that panics): wait on a FIFO with a builtin while
+	# the power-off, which also tears down the 9p root, completes.
+	mkfifo /run/halt
 	echo o > /proc/sysrq-trigger
-	sleep 30
+	while :; do
+		read -r -t 600 _ <> /run/halt
+	done
 }
 trap guest_power_off EXIT
 

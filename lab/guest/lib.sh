@@ -4,6 +4,11 @@
 KTAP_N=0
 KTAP_FILE=
 
+# A line in the kernel log and on the console, so both carry the lab's steps.
+guest_log() {
+	echo "p2pbuf-lab: $*" > /dev/kmsg
+}
+
 ktap_begin() {
 	KTAP_FILE=$1
 	KTAP_N=0
@@ -16,6 +21,7 @@ ktap_check() {
 	local name=$1 out
 	shift
 	KTAP_N=$((KTAP_N + 1))
+	guest_log "check: $name"
 	if out=$("$@" 2>&1); then
 		echo "ok $KTAP_N $name" >> "$KTAP_FILE"
 	else
@@ -31,10 +37,11 @@ ktap_skip() {
 
 # First PCI device with vendor:device $1 other than $2.
 guest_find_pci() {
-	local d id
+	local d v p
 	for d in /sys/bus/pci/devices/*; do
-		id="$(cat "$d/vendor"):$(cat "$d/device")"
-		[ "$id" = "$1" ] || continue
+		read -r v < "$d/vendor"
+		read -r p < "$d/device"
+		[ "$v:$p" = "$1" ] || continue
 		[ "${d##*/}" = "${2:-}" ] && continue
 		echo "${d##*/}"
 		return 0
@@ -93,10 +100,12 @@ guest_teardown() {
 	ktap_check "rmmod p2pbuf_exporter" rmmod p2pbuf_exporter
 	if [ -e /sys/kernel/debug/kmemleak ]; then
 		# Objects must be older than ~5 s to be reported: scan twice.
+		guest_log "kmemleak: scanning"
 		echo scan > /sys/kernel/debug/kmemleak
 		sleep 6
 		echo scan > /sys/kernel/debug/kmemleak
 		cat /sys/kernel/debug/kmemleak > "$R/kmemleak.txt"
+		guest_log "kmemleak: scanned"
 		ktap_check "kmemleak: no suspected leak" test ! -s "$R/kmemleak.txt"
 	else
 		ktap_skip "kmemleak: no suspected leak" "kernel has no kmemleak"
@@ -107,7 +116,7 @@ guest_run_suites() {
 	local s bin rc
 	for s in $P2PBUF_SUITES; do
 		bin=$P2PBUF_STDIR/$s
-		echo "p2pbuf-lab: suite $s"
+		guest_log "suite $s: start"
 		if [ ! -x "$bin" ]; then
 			echo "p2pbuf-lab: suite $s: $bin missing" > "$R/$s.missing"
 			continue
@@ -115,19 +124,21 @@ guest_run_suites() {
 		(cd /tmp && timeout -k 5 "$P2PBUF_SUITE_TIMEOUT" "$bin") > "$R/$s.ktap" 2>&1
 		rc=$?
 		echo "$rc" > "$R/$s.rc"
-		echo "p2pbuf-lab: suite $s exit $rc"
+		guest_log "suite $s: exit $rc"
 	done
 }
 
 guest_job_check() {
 	if [ -e /sys/kernel/debug/kmemleak ]; then
 		# Forget what boot left behind; only leaks from here on count.
+		guest_log "kmemleak: forgetting boot-time objects"
 		echo scan > /sys/kernel/debug/kmemleak
 		echo clear > /sys/kernel/debug/kmemleak
+		guest_log "kmemleak: ready"
 	fi
 	guest_setup
 	guest_run_suites
 	guest_teardown
+	guest_log "done"
 	dmesg > "$R/dmesg.txt"
-	echo "p2pbuf-lab: done"
 }
