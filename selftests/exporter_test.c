@@ -134,7 +134,7 @@ static uint32_t expected_map_type(void)
 	const char *v = p2pbuf_env("P2PBUF_EXPECT_MAP");
 	size_t i;
 
-	for (i = 0; v && i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; v && i < ARRAY_SIZE(names); i++)
 		if (!strcmp(v, names[i].name))
 			return names[i].type;
 	return P2PBUF_MAP_UNKNOWN;
@@ -328,7 +328,7 @@ TEST_F(exporter, unknown_ioctl)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], &info))
 			TH_LOG("cmd %#lx succeeded", cmds[i]);
