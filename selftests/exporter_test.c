@@ -35,8 +35,8 @@ static int exp_info(int fd, struct p2pbuf_exp_info *info)
 }
 
 /* EXPORT ranges; returns the dma-buf fd or -1 with errno. */
-static int exp_export(int fd, uint32_t bar, const struct p2pbuf_exp_range *r,
-		      uint32_t n, uint32_t open_flags, uint64_t *size)
+static int exp_export(int fd, __u32 bar, const struct p2pbuf_exp_range *r,
+		      __u32 n, __u32 open_flags, __u64 *size)
 {
 	struct p2pbuf_exp_export e = {
 		.argsz = sizeof(e),
@@ -55,7 +55,7 @@ static int exp_export(int fd, uint32_t bar, const struct p2pbuf_exp_range *r,
 }
 
 static int exp_query(int fd, int buf, struct p2pbuf_exp_attach_state *st,
-		     uint32_t cap, struct p2pbuf_exp_query *q)
+		     __u32 cap, struct p2pbuf_exp_query *q)
 {
 	memset(q, 0, sizeof(*q));
 	q->argsz = sizeof(*q);
@@ -66,7 +66,7 @@ static int exp_query(int fd, int buf, struct p2pbuf_exp_attach_state *st,
 }
 
 /* REVOKE or RESTORE; returns the count or -1 with errno. */
-static int exp_revoke(int fd, unsigned long cmd, uint32_t flags, int buf)
+static int exp_revoke(int fd, unsigned long cmd, __u32 flags, int buf)
 {
 	struct p2pbuf_exp_revoke r = {
 		.argsz = sizeof(r),
@@ -81,7 +81,7 @@ static int exp_revoke(int fd, unsigned long cmd, uint32_t flags, int buf)
 }
 
 /* IMPORT into the importer; returns the handle or -1 with errno. */
-static int imp_import(int imp, int buf, uint32_t flags)
+static int imp_import(int imp, int buf, __u32 flags)
 {
 	struct p2pbuf_imp_import i = {
 		.argsz = sizeof(i),
@@ -94,7 +94,7 @@ static int imp_import(int imp, int buf, uint32_t flags)
 	return i.handle;
 }
 
-static int imp_map(int imp, uint32_t handle, struct p2pbuf_imp_map *m)
+static int imp_map(int imp, __u32 handle, struct p2pbuf_imp_map *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->argsz = sizeof(*m);
@@ -102,7 +102,7 @@ static int imp_map(int imp, uint32_t handle, struct p2pbuf_imp_map *m)
 	return ioctl(imp, P2PBUF_IMP_MAP, m);
 }
 
-static int imp_handle_op(int imp, unsigned long cmd, uint32_t handle)
+static int imp_handle_op(int imp, unsigned long cmd, __u32 handle)
 {
 	struct p2pbuf_imp_handle h = {
 		.argsz = sizeof(h),
@@ -112,7 +112,7 @@ static int imp_handle_op(int imp, unsigned long cmd, uint32_t handle)
 	return ioctl(imp, cmd, &h);
 }
 
-static int imp_status(int imp, uint32_t handle, struct p2pbuf_imp_status *s)
+static int imp_status(int imp, __u32 handle, struct p2pbuf_imp_status *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->argsz = sizeof(*s);
@@ -120,11 +120,11 @@ static int imp_status(int imp, uint32_t handle, struct p2pbuf_imp_status *s)
 	return ioctl(imp, P2PBUF_IMP_STATUS, s);
 }
 
-static uint32_t expected_map_type(void)
+static __u32 expected_map_type(void)
 {
 	static const struct {
 		const char *name;
-		uint32_t type;
+		__u32 type;
 	} names[] = {
 		{ "BUS_ADDR", P2PBUF_MAP_BUS_ADDR },
 		{ "HOST_BRIDGE_DIRECT", P2PBUF_MAP_HOST_BRIDGE_DIRECT },
@@ -134,7 +134,7 @@ static uint32_t expected_map_type(void)
 	const char *v = p2pbuf_env("P2PBUF_EXPECT_MAP");
 	size_t i;
 
-	for (i = 0; v && i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; v && i < ARRAY_SIZE(names); i++)
 		if (!strcmp(v, names[i].name))
 			return names[i].type;
 	return P2PBUF_MAP_UNKNOWN;
@@ -154,10 +154,10 @@ FIXTURE(exporter) {
 	int fd;			/* exporter file */
 	int imp;		/* importer file, or -1 */
 	char imp_missing[160];	/* why there is no importer */
-	uint32_t expect;	/* enum p2pbuf_map_type of the topology */
+	__u32 expect;	/* enum p2pbuf_map_type of the topology */
 	struct p2pbuf_exp_info info;
-	uint32_t bar;		/* the largest provider BAR */
-	uint64_t bar_size;
+	__u32 bar;		/* the largest provider BAR */
+	__u64 bar_size;
 	int other_bar;		/* a BAR that is no provider, or -1 */
 	int small_bar;		/* a provider BAR below one page, or -1 */
 	int unbound;		/* a test unbound the provider */
@@ -226,27 +226,34 @@ FIXTURE_TEARDOWN(exporter)
 		p2pbuf_pci_bind(self->bdf, EXP_NAME);
 }
 
-#define NEED_IMPORTER()							\
-	do {								\
-		if (self->imp < 0)					\
-			SKIP(return, "no importer: %s", self->imp_missing); \
-	} while (0)
+/* False, and the test SKIPs, without an importer. */
+static bool have_importer(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(exporter) *self)
+{
+	if (self->imp < 0)
+		SKIP(return false, "no importer: %s", self->imp_missing);
+	return true;
+}
 
-/* The importer can map in this topology, or the test SKIPs. */
-#define NEED_ROUTE()							\
-	do {								\
-		NEED_IMPORTER();					\
-		if (self->expect == P2PBUF_MAP_NOT_SUPPORTED)		\
-			SKIP(return, "p2pdma cannot route provider to initiator here (P2PBUF_EXPECT_MAP=NOT_SUPPORTED)"); \
-		ASSERT_NE((uint32_t)P2PBUF_MAP_UNKNOWN, self->expect)		\
-			TH_LOG("P2PBUF_EXPECT_MAP unset or unknown");	\
-	} while (0)
+/* False, and the test SKIPs, unless the importer can map here. */
+static bool have_route(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(exporter) *self)
+{
+	if (!have_importer(_metadata, self))
+		return false;
+	if (self->expect == P2PBUF_MAP_NOT_SUPPORTED)
+		SKIP(return false,
+		     "p2pdma cannot route provider to initiator (P2PBUF_EXPECT_MAP=NOT_SUPPORTED)");
+	ASSERT_NE((__u32)P2PBUF_MAP_UNKNOWN, self->expect)
+		TH_LOG("P2PBUF_EXPECT_MAP unset or unknown");
+	return true;
+}
 
 static int export_pages(struct __test_metadata *_metadata, int fd,
-			uint32_t bar, uint64_t offset, uint64_t pages)
+			__u32 bar, __u64 offset, __u64 pages)
 {
 	struct p2pbuf_exp_range r = { offset, pages * PAGE };
-	uint64_t size = 0;
+	__u64 size = 0;
 	int buf;
 
 	buf = exp_export(fd, bar, &r, 1, O_RDWR | O_CLOEXEC, &size);
@@ -273,7 +280,7 @@ TEST_F(exporter, info)
 {
 	const struct p2pbuf_exp_bar_info *b = &self->info.bars[self->bar];
 
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_NUM_BARS, self->info.nr_bars);
+	EXPECT_EQ((__u32)P2PBUF_EXP_NUM_BARS, self->info.nr_bars);
 	EXPECT_EQ(64ULL << 20, self->bar_size)
 		TH_LOG("the lab's provider BAR is 64 MiB");
 	EXPECT_EQ(P2PBUF_EXP_BAR_MEM | P2PBUF_EXP_BAR_MEM64 |
@@ -288,7 +295,7 @@ TEST_F(exporter, info_bad_args)
 {
 	struct {
 		struct p2pbuf_exp_info info;
-		uint64_t tail;
+		__u64 tail;
 	} big;
 	struct p2pbuf_exp_info info;
 
@@ -312,7 +319,7 @@ TEST_F(exporter, info_bad_args)
 	EXPECT_ERRNO(E2BIG, ioctl(self->fd, P2PBUF_EXP_INFO, &big));
 	big.tail = 0;
 	ASSERT_EQ(0, ioctl(self->fd, P2PBUF_EXP_INFO, &big));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_NUM_BARS, big.info.nr_bars);
+	EXPECT_EQ((__u32)P2PBUF_EXP_NUM_BARS, big.info.nr_bars);
 	EXPECT_EQ(0U, big.tail);
 }
 
@@ -328,7 +335,7 @@ TEST_F(exporter, unknown_ioctl)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], &info))
 			TH_LOG("cmd %#lx succeeded", cmds[i]);
@@ -387,7 +394,7 @@ TEST_F(exporter, export_ranges)
 		{ self->bar_size - PAGE, PAGE },
 	};
 	struct p2pbuf_exp_query q;
-	uint64_t size = 0;
+	__u64 size = 0;
 	int buf;
 
 	buf = exp_export(self->fd, self->bar, r, 3, O_RDWR, &size);
@@ -403,7 +410,7 @@ TEST_F(exporter, export_ranges)
 TEST_F(exporter, export_max_ranges)
 {
 	struct p2pbuf_exp_range r[P2PBUF_EXP_MAX_RANGES];
-	uint64_t size = 0;
+	__u64 size = 0;
 	int i, buf;
 
 	for (i = 0; i < P2PBUF_EXP_MAX_RANGES; i++) {
@@ -461,7 +468,7 @@ static const struct {
 
 struct export_arg {
 	struct p2pbuf_exp_export e;
-	uint64_t tail;
+	__u64 tail;
 };
 
 /* Make the valid export @a invalid as case @c says; false: not applicable. */
@@ -648,7 +655,7 @@ TEST_F(exporter, query)
 	ASSERT_LE(0, buf);
 	memset(st, 0xa5, sizeof(st));
 	ASSERT_EQ(0, exp_query(self->fd, buf, st, 2, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_LIVE, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, q.state);
 	EXPECT_EQ(8 * PAGE, q.size);
 	EXPECT_EQ(self->bar, q.bar);
 	EXPECT_EQ(1U, q.nr_ranges);
@@ -693,7 +700,7 @@ static void bad_buffer_args(struct __test_metadata *_metadata,
 	union {
 		struct p2pbuf_exp_query q;
 		struct p2pbuf_exp_revoke r;
-		uint8_t raw[256];
+		__u8 raw[256];
 	} a;
 	bool query = cmd == P2PBUF_EXP_QUERY;
 	size_t ksize = query ? sizeof(a.q) : sizeof(a.r);
@@ -758,7 +765,7 @@ TEST_F(exporter, query_bad_args)
 	ASSERT_LE(0, buf);
 	bad_buffer_args(_metadata, self, P2PBUF_EXP_QUERY, buf);
 	ASSERT_EQ(0, exp_query(self->fd, buf, NULL, 0, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_LIVE, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, q.state);
 	close(buf);
 }
 
@@ -778,7 +785,7 @@ TEST_F(exporter, revoke_bad_args)
 					P2PBUF_EXP_REVOKE_ALL, 0));
 	/* None of that changed the buffer. */
 	ASSERT_EQ(0, exp_query(self->fd, buf, NULL, 0, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_LIVE, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, q.state);
 	EXPECT_EQ(0U, q.revokes);
 	close(buf);
 }
@@ -797,15 +804,15 @@ TEST_F(exporter, revoke_restore)
 	EXPECT_EQ(1, exp_revoke(self->fd, P2PBUF_EXP_REVOKE, 0, a));
 	EXPECT_EQ(0, exp_revoke(self->fd, P2PBUF_EXP_REVOKE, 0, a));
 	ASSERT_EQ(0, exp_query(self->fd, a, NULL, 0, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_REVOKED, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_REVOKED, q.state);
 	EXPECT_EQ(1U, q.revokes);
 	ASSERT_EQ(0, exp_query(self->fd, b, NULL, 0, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_LIVE, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, q.state);
 
 	EXPECT_EQ(1, exp_revoke(self->fd, P2PBUF_EXP_RESTORE, 0, a));
 	EXPECT_EQ(0, exp_revoke(self->fd, P2PBUF_EXP_RESTORE, 0, a));
 	ASSERT_EQ(0, exp_query(self->fd, a, NULL, 0, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_LIVE, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, q.state);
 	EXPECT_EQ(1U, q.revokes);
 
 	EXPECT_EQ(2, exp_revoke(self->fd, P2PBUF_EXP_REVOKE,
@@ -815,7 +822,7 @@ TEST_F(exporter, revoke_restore)
 	EXPECT_EQ(2, exp_revoke(self->fd, P2PBUF_EXP_RESTORE,
 				P2PBUF_EXP_REVOKE_ALL, -1));
 	ASSERT_EQ(0, exp_query(self->fd, b, NULL, 0, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_LIVE, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, q.state);
 	EXPECT_EQ(1U, q.revokes);
 	ASSERT_EQ(0, exp_query(self->fd, a, NULL, 0, &q));
 	EXPECT_EQ(2U, q.revokes);
@@ -838,9 +845,9 @@ TEST_F(exporter, revoke_all_per_file)
 	EXPECT_EQ(1, exp_revoke(other, P2PBUF_EXP_REVOKE,
 				P2PBUF_EXP_REVOKE_ALL, -1));
 	ASSERT_EQ(0, exp_query(self->fd, a, NULL, 0, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_LIVE, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, q.state);
 	ASSERT_EQ(0, exp_query(other, b, NULL, 0, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_REVOKED, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_REVOKED, q.state);
 	close(a);
 	close(b);
 	close(other);
@@ -854,8 +861,9 @@ TEST_F(exporter, map_type)
 	struct p2pbuf_exp_query q;
 	int buf, h;
 
-	NEED_IMPORTER();
-	ASSERT_NE((uint32_t)P2PBUF_MAP_UNKNOWN, self->expect)
+	if (!have_importer(_metadata, self))
+		return;
+	ASSERT_NE((__u32)P2PBUF_MAP_UNKNOWN, self->expect)
 		TH_LOG("P2PBUF_EXPECT_MAP unset or unknown");
 	buf = export_pages(_metadata, self->fd, self->bar, 0, 16);
 	ASSERT_LE(0, buf);
@@ -875,7 +883,7 @@ TEST_F(exporter, map_type)
 	ASSERT_EQ(0, exp_query(self->fd, buf, st, 2, &q));
 	ASSERT_EQ(1U, q.nr_attachments);
 	EXPECT_STREQ(self->initiator, st[0].importer);
-	EXPECT_EQ((uint32_t)P2PBUF_MAP_UNKNOWN, st[0].map_type);
+	EXPECT_EQ((__u32)P2PBUF_MAP_UNKNOWN, st[0].map_type);
 	EXPECT_EQ(0U, st[0].nr_mappings);
 
 	ASSERT_EQ(0, imp_map(self->imp, h, &m)) TH_LOG("MAP: %s",
@@ -918,10 +926,11 @@ TEST_F(exporter, map_ranges)
 	struct p2pbuf_exp_attach_state st;
 	struct p2pbuf_exp_query q;
 	struct p2pbuf_imp_map m;
-	uint64_t size = 0;
+	__u64 size = 0;
 	int buf, h;
 
-	NEED_ROUTE();
+	if (!have_route(_metadata, self))
+		return;
 	buf = exp_export(self->fd, self->bar, r, 3, O_RDWR, &size);
 	ASSERT_LE(0, buf);
 	h = imp_import(self->imp, buf, 0);
@@ -968,7 +977,8 @@ TEST_F(exporter, revoke_mapped)
 	struct p2pbuf_exp_query q;
 	int buf, pinned, h, h2, hp;
 
-	NEED_ROUTE();
+	if (!have_route(_metadata, self))
+		return;
 	buf = export_pages(_metadata, self->fd, self->bar, 0, 4);
 	ASSERT_LE(0, buf);
 	h = imp_import(self->imp, buf, 0);
@@ -978,7 +988,7 @@ TEST_F(exporter, revoke_mapped)
 	/* Returns only once the importer has unmapped. */
 	EXPECT_EQ(1, exp_revoke(self->fd, P2PBUF_EXP_REVOKE, 0, buf));
 	ASSERT_EQ(0, exp_query(self->fd, buf, st, 2, &q));
-	EXPECT_EQ((uint32_t)P2PBUF_EXP_BUF_REVOKED, q.state);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_REVOKED, q.state);
 	EXPECT_EQ(1U, q.nr_attachments);
 	EXPECT_EQ(0U, st[0].nr_mappings);
 	expect_revoked_import(_metadata, self->imp, h);
@@ -1017,7 +1027,8 @@ TEST_F(exporter, close_revokes)
 	int bufs, buf, h = -1;
 	char path[64];
 
-	NEED_IMPORTER();
+	if (!have_importer(_metadata, self))
+		return;
 	buf = export_pages(_metadata, self->fd, self->bar, 0, 2);
 	ASSERT_LE(0, buf);
 	if (self->expect != P2PBUF_MAP_NOT_SUPPORTED) {
@@ -1115,10 +1126,13 @@ TEST_F(exporter, unbind_revokes)
 /*
  * Thousands of map/unmap cycles, then kmemleak: nothing allocated on the
  * map path may be left behind (dma_buf_free_sgt() would leak the
- * scatterlist without the exporter's orig_nents fix-up). 2048 cycles take
- * about 5 s under TCG, 30 s through the emulated IOMMU.
+ * scatterlist without the exporter's orig_nents fix-up). At least
+ * MIN_CYCLES, then more while under CYCLE_SECONDS: under TCG a cycle takes
+ * 3 ms behind a switch but 15-25 ms through the host bridge.
  */
-#define CYCLES	2048
+#define MIN_CYCLES	1024
+#define MAX_CYCLES	4096
+#define CYCLE_SECONDS	10
 
 TEST_F_TIMEOUT(exporter, map_cycles_kmemleak, 240)
 {
@@ -1134,7 +1148,8 @@ TEST_F_TIMEOUT(exporter, map_cycles_kmemleak, 240)
 	struct p2pbuf_exp_query q;
 	int buf, h, i, leaks, total = 0;
 
-	NEED_ROUTE();
+	if (!have_route(_metadata, self))
+		return;
 	if (p2pbuf_debugfs_mount() ||
 	    access("/sys/kernel/debug/kmemleak", W_OK))
 		SKIP(return, "kmemleak not available");
@@ -1145,14 +1160,16 @@ TEST_F_TIMEOUT(exporter, map_cycles_kmemleak, 240)
 	ASSERT_LE(0, h) TH_LOG("IMPORT: %s", strerror(errno));
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < CYCLES; i++) {
+	for (i = 0; i < MAX_CYCLES; i++) {
 		ASSERT_EQ(0, imp_map(self->imp, h, &m))
 			TH_LOG("cycle %d MAP: %s", i, strerror(errno));
 		ASSERT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_UNMAP, h))
 			TH_LOG("cycle %d UNMAP: %s", i, strerror(errno));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (i + 1 >= MIN_CYCLES && t1.tv_sec - t0.tv_sec >= CYCLE_SECONDS)
+			break;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	TH_LOG("%d map/unmap cycles in %.1f s", CYCLES,
+	TH_LOG("%d map/unmap cycles in %.1f s", i < MAX_CYCLES ? i + 1 : i,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	EXPECT_EQ(self->expect, m.map_type);
 	EXPECT_EQ(3U, m.nr_segs);
@@ -1175,8 +1192,10 @@ TEST_F_TIMEOUT(exporter, map_cycles_kmemleak, 240)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	leaks = p2pbuf_kmemleak_count(funcs, &total);
 	ASSERT_LE(0, leaks);
-	TH_LOG("kmemleak: %d suspected leaks from the map path, %d in all (scans done %ld s after the last cycle)",
-	       leaks, total, (long)(t0.tv_sec - t1.tv_sec));
+	TH_LOG("kmemleak: %d suspected leaks from the map path, %d in all",
+	       leaks, total);
+	TH_LOG("scans done %ld s after the last cycle",
+	       (long)(t0.tv_sec - t1.tv_sec));
 	EXPECT_EQ(0, leaks);
 }
 
