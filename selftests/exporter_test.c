@@ -853,6 +853,39 @@ TEST_F(exporter, revoke_all_per_file)
 	close(other);
 }
 
+/* The debugfs view (not an ABI) shows a revoked three-range buffer. */
+TEST_F(exporter, debugfs_state)
+{
+	struct p2pbuf_exp_range r[] = {
+		{ 0, PAGE }, { 2 * PAGE, PAGE }, { 4 * PAGE, PAGE },
+	};
+	bool saw_dev = false, saw_buf = false;
+	char path[256], line[512];
+	FILE *f;
+	int buf;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/p2pbuf_exporter/%s/state", self->bdf);
+	if (p2pbuf_debugfs_mount() || access(path, R_OK))
+		SKIP(return, "%s not readable", path);
+	buf = exp_export(self->fd, self->bar, r, 3, O_RDWR, NULL);
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(1, exp_revoke(self->fd, P2PBUF_EXP_REVOKE, 0, buf));
+
+	f = fopen(path, "re");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "device ") && strstr(line, ": bound"))
+			saw_dev = true;
+		if (strstr(line, "owned bar") && strstr(line, "ranges 3 revoked revokes 1"))
+			saw_buf = true;
+	}
+	fclose(f);
+	EXPECT_TRUE(saw_dev);
+	EXPECT_TRUE(saw_buf);
+	close(buf);
+}
+
 /* Import and map; both sides agree on the map type of the topology. */
 TEST_F(exporter, map_type)
 {
