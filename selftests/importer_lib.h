@@ -43,7 +43,7 @@ static inline const char *imp_map_type_name(unsigned int t)
 		[P2PBUF_MAP_NOT_SUPPORTED] = "NOT_SUPPORTED",
 	};
 
-	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+	return t < ARRAY_SIZE(names) ? names[t] : "?";
 }
 
 /* Compare map types by name, so that a failure prints both names. */
@@ -343,7 +343,9 @@ static inline void imp_vfio_close(struct imp_vfio *v)
 		close(v->group);
 	if (v->container >= 0)
 		close(v->container);
-	v->device = v->group = v->container = -1;
+	v->device = -1;
+	v->group = -1;
+	v->container = -1;
 }
 
 /* Close everything and give the device back unbound, as the lab left it. */
@@ -368,7 +370,9 @@ static inline int imp_vfio_open(struct imp_vfio *v, const char *bdf,
 	int noiommu = 0, ret;
 	ssize_t n;
 
-	v->container = v->group = v->device = -1;
+	v->container = -1;
+	v->group = -1;
+	v->device = -1;
 	snprintf(v->bdf, sizeof(v->bdf), "%s", bdf);
 	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK)) {
 		snprintf(why, whylen, "vfio-pci driver not present");
@@ -430,22 +434,23 @@ err:
 static inline int imp_vfio_dmabuf(struct imp_vfio *v, __u32 region,
 				  __u64 offset, __u64 length)
 {
-	struct {
-		struct vfio_device_feature hdr;
-		struct vfio_device_feature_dma_buf db;
-		struct vfio_region_dma_range range;
-	} __attribute__((aligned(8))) arg;
+	/* The feature header, its payload and one range, 8-byte aligned. */
+	__u64 arg[(sizeof(struct vfio_device_feature) +
+		   sizeof(struct vfio_device_feature_dma_buf) +
+		   sizeof(struct vfio_region_dma_range) + 7) / 8];
+	struct vfio_device_feature *hdr = (void *)arg;
+	struct vfio_device_feature_dma_buf *db = (void *)hdr->data;
 	int ret;
 
-	memset(&arg, 0, sizeof(arg));
-	arg.hdr.argsz = sizeof(arg);
-	arg.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	arg.db.region_index = region;
-	arg.db.open_flags = O_RDWR | O_CLOEXEC;
-	arg.db.nr_ranges = 1;
-	arg.range.offset = offset;
-	arg.range.length = length;
-	ret = ioctl(v->device, VFIO_DEVICE_FEATURE, &arg);
+	memset(arg, 0, sizeof(arg));
+	hdr->argsz = sizeof(arg);
+	hdr->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	db->region_index = region;
+	db->open_flags = O_RDWR | O_CLOEXEC;
+	db->nr_ranges = 1;
+	db->dma_ranges[0].offset = offset;
+	db->dma_ranges[0].length = length;
+	ret = ioctl(v->device, VFIO_DEVICE_FEATURE, arg);
 	return ret < 0 ? -errno : ret;
 }
 

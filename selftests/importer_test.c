@@ -197,37 +197,25 @@ static void bad_fill(union imp_arg *a, const struct bad_case *bc,
 }
 
 #define ROW(n, c, s, w, d, t, e, e2)				\
-	{ n ": " #w " argsz" #d " tail" #t, c, sizeof(struct s), w, d, t, e, e2 }
-#define R(c, s, w, d, t, e, e2)	ROW(#c, c, s, w, d, t, e, e2)
-#define ABI_ROWS(c, s)						\
-	ROW(#c, c, s, OK, -1, 0, EINVAL, 0),			\
-	ROW(#c, c, s, OK, -(int)sizeof(struct s), 0, EINVAL, 0),	\
-	ROW(#c, c, s, OK, 8, 1, E2BIG, 0),			\
-	ROW(#c, c, s, FLAGS_BIT, 0, 0, EINVAL, 0),		\
-	ROW(#c, c, s, RESERVED, 0, 0, EINVAL, 0)
+	{ n ": " #w, c, sizeof(struct s), w, d, t, e, e2 }
+#define R(c, s, w, e, e2)	ROW(#c, c, s, w, 0, 0, e, e2)
 
+/* Rejections particular to one ioctl. */
 static const struct bad_case bad_cases[] = {
-	ABI_ROWS(P2PBUF_IMP_INFO, p2pbuf_imp_info),
-	ABI_ROWS(P2PBUF_IMP_IMPORT, p2pbuf_imp_import),
-	R(P2PBUF_IMP_IMPORT, p2pbuf_imp_import, FD_NEG, 0, 0, EBADF, 0),
-	R(P2PBUF_IMP_IMPORT, p2pbuf_imp_import, FD_CLOSED, 0, 0, EBADF, 0),
-	R(P2PBUF_IMP_IMPORT, p2pbuf_imp_import, FD_MEMFD, 0, 0, EINVAL, 0),
-	ABI_ROWS(P2PBUF_IMP_RELEASE, p2pbuf_imp_handle),
-	R(P2PBUF_IMP_RELEASE, p2pbuf_imp_handle, HANDLE_0, 0, 0, ENOENT, 0),
-	R(P2PBUF_IMP_RELEASE, p2pbuf_imp_handle, HANDLE_UNKNOWN, 0, 0, ENOENT, 0),
-	ABI_ROWS(P2PBUF_IMP_UNMAP, p2pbuf_imp_handle),
-	R(P2PBUF_IMP_UNMAP, p2pbuf_imp_handle, HANDLE_UNKNOWN, 0, 0, ENOENT, 0),
-	R(P2PBUF_IMP_UNMAP, p2pbuf_imp_handle, OK, 0, 0, ENXIO, 0),
-	ABI_ROWS(P2PBUF_IMP_MAP, p2pbuf_imp_map),
-	R(P2PBUF_IMP_MAP, p2pbuf_imp_map, HANDLE_0, 0, 0, ENOENT, 0),
-	R(P2PBUF_IMP_MAP, p2pbuf_imp_map, HANDLE_UNKNOWN, 0, 0, ENOENT, 0),
-	ABI_ROWS(P2PBUF_IMP_STATUS, p2pbuf_imp_status),
-	R(P2PBUF_IMP_STATUS, p2pbuf_imp_status, HANDLE_UNKNOWN, 0, 0, ENOENT, 0),
-	ABI_ROWS(P2PBUF_IMP_DMA, p2pbuf_imp_dma),
-	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, FLAGS_ZERO, 0, 0, EINVAL, 0),
-	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, FLAGS_BOTH, 0, 0, EINVAL, 0),
-	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, HANDLE_UNKNOWN, 0, 0, ENOENT, EOPNOTSUPP),
-	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, OK, 0, 0, ENXIO, EOPNOTSUPP),
+	R(P2PBUF_IMP_IMPORT, p2pbuf_imp_import, FD_NEG, EBADF, 0),
+	R(P2PBUF_IMP_IMPORT, p2pbuf_imp_import, FD_CLOSED, EBADF, 0),
+	R(P2PBUF_IMP_IMPORT, p2pbuf_imp_import, FD_MEMFD, EINVAL, 0),
+	R(P2PBUF_IMP_RELEASE, p2pbuf_imp_handle, HANDLE_0, ENOENT, 0),
+	R(P2PBUF_IMP_RELEASE, p2pbuf_imp_handle, HANDLE_UNKNOWN, ENOENT, 0),
+	R(P2PBUF_IMP_UNMAP, p2pbuf_imp_handle, HANDLE_UNKNOWN, ENOENT, 0),
+	R(P2PBUF_IMP_UNMAP, p2pbuf_imp_handle, OK, ENXIO, 0),
+	R(P2PBUF_IMP_MAP, p2pbuf_imp_map, HANDLE_0, ENOENT, 0),
+	R(P2PBUF_IMP_MAP, p2pbuf_imp_map, HANDLE_UNKNOWN, ENOENT, 0),
+	R(P2PBUF_IMP_STATUS, p2pbuf_imp_status, HANDLE_UNKNOWN, ENOENT, 0),
+	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, FLAGS_ZERO, EINVAL, 0),
+	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, FLAGS_BOTH, EINVAL, 0),
+	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, HANDLE_UNKNOWN, ENOENT, EOPNOTSUPP),
+	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, OK, ENXIO, EOPNOTSUPP),
 	/* Unknown ioctls: past the importer's last, the exporter's, another type. */
 	{ "ENOTTY: importer base + 7", _IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 7),
 	  sizeof(struct p2pbuf_imp_info), OK, 0, 0, ENOTTY, 0 },
@@ -239,17 +227,54 @@ static const struct bad_case bad_cases[] = {
 	  sizeof(struct p2pbuf_imp_info), OK, 0, 0, ENOTTY, 0 },
 };
 
+/* Every ioctl, for the rejections common to all of them. */
+static const struct bad_case abi_cmds[] = {
+	ROW("INFO", P2PBUF_IMP_INFO, p2pbuf_imp_info, OK, 0, 0, 0, 0),
+	ROW("IMPORT", P2PBUF_IMP_IMPORT, p2pbuf_imp_import, OK, 0, 0, 0, 0),
+	ROW("RELEASE", P2PBUF_IMP_RELEASE, p2pbuf_imp_handle, OK, 0, 0, 0, 0),
+	ROW("MAP", P2PBUF_IMP_MAP, p2pbuf_imp_map, OK, 0, 0, 0, 0),
+	ROW("UNMAP", P2PBUF_IMP_UNMAP, p2pbuf_imp_handle, OK, 0, 0, 0, 0),
+	ROW("STATUS", P2PBUF_IMP_STATUS, p2pbuf_imp_status, OK, 0, 0, 0, 0),
+	ROW("DMA", P2PBUF_IMP_DMA, p2pbuf_imp_dma, OK, 0, 0, 0, 0),
+};
+
+#define ARGSZ_ZERO	INT_MIN
+
+/* The rejections common to every ioctl: argsz, tail, flags, reserved. */
+static const struct bad_case abi_variants[] = {
+	{ "argsz one short", 0, 0, OK, -1, 0, EINVAL, 0 },
+	{ "argsz 0", 0, 0, OK, ARGSZ_ZERO, 0, EINVAL, 0 },
+	{ "argsz longer, non-zero tail", 0, 0, OK, 8, 1, E2BIG, 0 },
+	{ "unknown flag", 0, 0, FLAGS_BIT, 0, 0, EINVAL, 0 },
+	{ "reserved non-zero", 0, 0, RESERVED, 0, 0, EINVAL, 0 },
+};
+
+static void bad_run(struct __test_metadata *_metadata, int fd,
+		    const struct bad_case *bc, const struct bad_ctx *c,
+		    int has_engine)
+{
+	int want = !has_engine && bc->err_no_engine ? bc->err_no_engine :
+		   bc->err;
+	union imp_arg a;
+	int ret;
+
+	bad_fill(&a, bc, c);
+	errno = 0;
+	ret = ioctl(fd, bc->cmd, &a);
+	if (ret != -1 || errno != want)
+		TH_LOG("%s: ret %d errno %d (%s), want %d (%s)", bc->name, ret,
+		       errno, strerror(errno), want, strerror(want));
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(want, errno);
+}
+
 TEST_F(imp, bad_input_table)
 {
-	static const unsigned long cmds[] = {
-		P2PBUF_IMP_INFO, P2PBUF_IMP_IMPORT, P2PBUF_IMP_RELEASE,
-		P2PBUF_IMP_MAP, P2PBUF_IMP_UNMAP, P2PBUF_IMP_STATUS,
-		P2PBUF_IMP_DMA,
-	};
 	struct p2pbuf_imp_status st;
 	struct bad_ctx c = { 0 };
-	union imp_arg a;
-	unsigned int i;
+	struct bad_case bc;
+	char name[128];
+	unsigned int i, j;
 	__u32 h;
 	int ret;
 
@@ -261,27 +286,25 @@ TEST_F(imp, bad_input_table)
 	close(c.closed_fd);
 	ASSERT_EQ(0, imp_import(self->fd, c.dmabuf, 0, &c.handle, NULL));
 
-	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		const struct bad_case *bc = &bad_cases[i];
-		int want = !self->has_engine && bc->err_no_engine ?
-			   bc->err_no_engine : bc->err;
-
-		bad_fill(&a, bc, &c);
+	for (i = 0; i < ARRAY_SIZE(abi_cmds); i++) {
+		for (j = 0; j < ARRAY_SIZE(abi_variants); j++) {
+			bc = abi_variants[j];
+			snprintf(name, sizeof(name), "%s: %s", abi_cmds[i].name,
+				 bc.name);
+			bc.name = name;
+			bc.cmd = abi_cmds[i].cmd;
+			bc.size = abi_cmds[i].size;
+			if (bc.argsz_delta == ARGSZ_ZERO)
+				bc.argsz_delta = -(int)bc.size;
+			bad_run(_metadata, self->fd, &bc, &c, self->has_engine);
+		}
+		/* A NULL argument is -EFAULT. */
 		errno = 0;
-		ret = ioctl(self->fd, bc->cmd, &a);
-		if (ret != -1 || errno != want)
-			TH_LOG("%s: ret %d errno %d (%s), want %d (%s)", bc->name,
-			       ret, errno, strerror(errno), want, strerror(want));
-		EXPECT_EQ(-1, ret);
-		EXPECT_EQ(want, errno);
-	}
-
-	/* A NULL argument is -EFAULT for every ioctl. */
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		errno = 0;
-		EXPECT_EQ(-1, ioctl(self->fd, cmds[i], NULL));
+		EXPECT_EQ(-1, ioctl(self->fd, abi_cmds[i].cmd, NULL));
 		EXPECT_EQ(EFAULT, errno);
 	}
+	for (i = 0; i < ARRAY_SIZE(bad_cases); i++)
+		bad_run(_metadata, self->fd, &bad_cases[i], &c, self->has_engine);
 
 	/* Nothing was created and the valid import did not change. */
 	ASSERT_EQ(0, imp_status(self->fd, c.handle, &st));
@@ -328,7 +351,7 @@ TEST_F(imp, abi_long_zero_tail)
 
 /* Import, map (NOT_P2P), check segments and state, unmap, release. */
 static void import_map_page_backed(struct __test_metadata *_metadata,
-				   FIXTURE_DATA(imp) *self, int dmabuf,
+				   int fd, const char *bdf, int dmabuf,
 				   __u32 flags)
 {
 	struct p2pbuf_imp_seg segs[MAX_SEGS];
@@ -338,15 +361,15 @@ static void import_map_page_backed(struct __test_metadata *_metadata,
 	__u32 h, i;
 	int ret;
 
-	ASSERT_EQ(0, imp_import(self->fd, dmabuf, flags, &h, &size));
+	ASSERT_EQ(0, imp_import(fd, dmabuf, flags, &h, &size));
 	EXPECT_NE(0U, h);
 	EXPECT_EQ(BUF_SIZE, size);
-	ASSERT_EQ(0, imp_status(self->fd, h, &st));
+	ASSERT_EQ(0, imp_status(fd, h, &st));
 	EXPECT_EQ(flags ? P2PBUF_IMP_STATE_PINNED : 0, st.state);
 	EXPECT_MAP_TYPE(P2PBUF_MAP_UNKNOWN, st.map_type);
 
 	memset(segs, 0, sizeof(segs));
-	ASSERT_EQ(0, imp_map(self->fd, h, &m, segs, MAX_SEGS));
+	ASSERT_EQ(0, imp_map(fd, h, &m, segs, MAX_SEGS));
 	EXPECT_MAP_TYPE(P2PBUF_MAP_NOT_P2P, m.map_type);
 	EXPECT_EQ(BUF_SIZE, m.length);
 	ASSERT_LE(1U, m.nr_segs);
@@ -359,30 +382,30 @@ static void import_map_page_backed(struct __test_metadata *_metadata,
 	}
 	EXPECT_EQ(m.length, sum);
 
-	ASSERT_EQ(0, imp_status(self->fd, h, &st));
+	ASSERT_EQ(0, imp_status(fd, h, &st));
 	EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED | (flags ? P2PBUF_IMP_STATE_PINNED : 0),
 		  st.state);
 	EXPECT_EQ(m.nr_segs, st.nr_segs);
 	EXPECT_EQ(m.length, st.length);
 	EXPECT_MAP_TYPE(P2PBUF_MAP_NOT_P2P, st.map_type);
-	ret = imp_attach_count(dmabuf, self->bdf);
+	ret = imp_attach_count(dmabuf, bdf);
 	if (ret != -ENOENT)
 		EXPECT_EQ(1, ret);
 
-	EXPECT_EQ(-EBUSY, imp_map(self->fd, h, &m, NULL, 0));
-	EXPECT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_UNMAP, h));
-	EXPECT_EQ(-ENXIO, imp_handle_op(self->fd, P2PBUF_IMP_UNMAP, h));
-	ASSERT_EQ(0, imp_status(self->fd, h, &st));
+	EXPECT_EQ(-EBUSY, imp_map(fd, h, &m, NULL, 0));
+	EXPECT_EQ(0, imp_handle_op(fd, P2PBUF_IMP_UNMAP, h));
+	EXPECT_EQ(-ENXIO, imp_handle_op(fd, P2PBUF_IMP_UNMAP, h));
+	ASSERT_EQ(0, imp_status(fd, h, &st));
 	EXPECT_EQ(flags ? P2PBUF_IMP_STATE_PINNED : 0, st.state);
 	EXPECT_EQ(0U, st.nr_segs);
 	EXPECT_EQ(0U, st.length);
 	EXPECT_MAP_TYPE(P2PBUF_MAP_NOT_P2P, st.map_type);
 
 	/* Map again, and let RELEASE unmap it. */
-	ASSERT_EQ(0, imp_map(self->fd, h, &m, NULL, 0));
-	EXPECT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_RELEASE, h));
-	EXPECT_EQ(-ENOENT, imp_status(self->fd, h, &st));
-	ret = imp_attach_count(dmabuf, self->bdf);
+	ASSERT_EQ(0, imp_map(fd, h, &m, NULL, 0));
+	EXPECT_EQ(0, imp_handle_op(fd, P2PBUF_IMP_RELEASE, h));
+	EXPECT_EQ(-ENOENT, imp_status(fd, h, &st));
+	ret = imp_attach_count(dmabuf, bdf);
 	if (ret != -ENOENT)
 		EXPECT_EQ(0, ret);
 }
@@ -394,7 +417,7 @@ TEST_F(imp, udmabuf_import_map)
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
 		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
-	import_map_page_backed(_metadata, self, dmabuf, 0);
+	import_map_page_backed(_metadata, self->fd, self->bdf, dmabuf, 0);
 	close(dmabuf);
 	close(memfd);
 }
@@ -405,7 +428,7 @@ TEST_F(imp, dma_heap_import_map)
 
 	if (dmabuf < 0)
 		SKIP(return, "no system dma-heap (%s)", strerror(-dmabuf));
-	import_map_page_backed(_metadata, self, dmabuf, 0);
+	import_map_page_backed(_metadata, self->fd, self->bdf, dmabuf, 0);
 	close(dmabuf);
 }
 
@@ -416,7 +439,7 @@ TEST_F(imp, pinned_import_map)
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
 		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
-	import_map_page_backed(_metadata, self, dmabuf,
+	import_map_page_backed(_metadata, self->fd, self->bdf, dmabuf,
 			       P2PBUF_IMP_IMPORT_PINNED);
 	close(dmabuf);
 	close(memfd);
@@ -711,7 +734,9 @@ FIXTURE_SETUP(vfio)
 	char why[128];
 	int ret;
 
-	self->v.device = self->v.group = self->v.container = -1;
+	self->v.device = -1;
+	self->v.group = -1;
+	self->v.container = -1;
 	self->v.bdf[0] = '\0';
 	self->imp = imp_open(self->bdf, sizeof(self->bdf));
 	if (self->imp < 0)
@@ -919,12 +944,27 @@ static long long lockdep_stat(const char *key)
 }
 
 /*
+ * A fixture of its own, declared last, so that this runs after every other
+ * test of the program (the harness runs global TEST()s first).
+ */
+FIXTURE(lockdep) {
+};
+
+FIXTURE_SETUP(lockdep)
+{
+}
+
+FIXTURE_TEARDOWN(lockdep)
+{
+}
+
+/*
  * The order docs/importer.rst states: file lock -> dma_resv -> engine lock
  * and -> event lock. lockdep must still be on (no report so far) and must
  * have seen each of these nestings; the reverse of any of them would have
  * been a lockdep report, which fails the lab run.
  */
-TEST(lockdep_learned_lock_order)
+TEST_F(lockdep, learned_lock_order)
 {
 	static const char resv[] = "reservation_ww_class_mutex";
 	struct p2pbuf_imp_info info;

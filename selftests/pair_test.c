@@ -32,6 +32,7 @@ FIXTURE(pair) {
 	struct p2pbuf_imp_info iinfo;
 	unsigned char *bar;
 	__u64 bar_start;
+	unsigned int nr_ranges;		/* layout of export_layout() */
 };
 
 FIXTURE_VARIANT(pair) {
@@ -73,7 +74,8 @@ FIXTURE_SETUP(pair)
 	char path[PATH_MAX];
 	int fd;
 
-	self->exp = self->imp = -1;
+	self->exp = -1;
+	self->imp = -1;
 	self->bar = MAP_FAILED;
 	if (!p || !e)
 		SKIP(return, "P2PBUF_PROVIDER_BDF or P2PBUF_EXPECT_MAP not set");
@@ -96,6 +98,14 @@ FIXTURE_SETUP(pair)
 	ASSERT_NE(0U, info.bars[BAR].flags & P2PBUF_EXP_BAR_PROVIDER);
 	ASSERT_LE(MAP_LEN, info.bars[BAR].size);
 
+	/*
+	 * dma_buf_phys_vec_to_sgt() in 7.2.13 links every range at IOVA offset
+	 * 0 (dma-buf-mapping.c:158), so a buffer of several ranges cannot be
+	 * mapped through an IOMMU: the second link fails with -EADDRINUSE.
+	 * map_type_both_sides keeps two ranges everywhere and fails on that;
+	 * the tests about data and revocation use one range there.
+	 */
+	self->nr_ranges = self->expect == P2PBUF_MAP_HOST_BRIDGE_IOVA ? 1 : 2;
 	self->bar_start = bar_start(p, BAR);
 	ASSERT_NE(0U, self->bar_start);
 	snprintf(path, sizeof(path), IMP_SYSFS_PCI "/%s/resource%d", p, BAR);
@@ -120,29 +130,67 @@ FIXTURE_TEARDOWN(pair)
  * Where p2pdma cannot route, the exporter refuses to attach (asserted by
  * map_type_both_sides); the tests that need an attachment do not apply.
  */
-#define SKIP_IF_NO_ROUTE()						\
-	do {								\
-		if (self->expect == P2PBUF_MAP_NOT_SUPPORTED)		\
-			SKIP(return, "no p2pdma route in this topology: " \
-			     "attach is refused (-EXDEV)");		\
-	} while (0)
+#define NO_ROUTE	"no p2pdma route in this topology: attach is refused (-EXDEV)"
 
-/* Export the two test ranges of BAR 2 through @exp; the dma-buf fd or -errno. */
-static int export_two_ranges(int exp)
+/*
+ * Export EXPORT_SIZE bytes of BAR 2 through @exp as @nr ranges: two ranges
+ * of R_LEN at R0_OFF and R1_OFF, or one range at R0_OFF. The dma-buf fd or
+ * -errno.
+ */
+static int export_ranges(int exp, unsigned int nr)
 {
 	struct p2pbuf_exp_range ranges[2] = {
-		{ .offset = R0_OFF, .length = R_LEN },
+		{ .offset = R0_OFF, .length = nr == 1 ? EXPORT_SIZE : R_LEN },
 		{ .offset = R1_OFF, .length = R_LEN },
 	};
 	struct p2pbuf_exp_export arg = {
 		.argsz = sizeof(arg), .bar = BAR,
-		.open_flags = O_RDWR | O_CLOEXEC, .nr_ranges = 2,
+		.open_flags = O_RDWR | O_CLOEXEC, .nr_ranges = nr,
 		.ranges = (uintptr_t)ranges,
 	};
 
 	if (ioctl(exp, P2PBUF_EXP_EXPORT, &arg))
 		return -errno;
 	return arg.size == EXPORT_SIZE ? arg.fd : -EIO;
+}
+
+static int export_two_ranges(int exp)
+{
+	return export_ranges(exp, 2);
+}
+
+/* The buffer of the topology's layout (see FIXTURE_SETUP). */
+#define export_layout(self, exp)	export_ranges(exp, (self)->nr_ranges)
+
+/* BAR offset of byte @off of a buffer of @nr ranges. */
+static size_t bar_off(unsigned int nr, __u64 off)
+{
+	if (nr == 1 || off < R_LEN)
+		return R0_OFF + off;
+	return R1_OFF + (off - R_LEN);
+}
+
+/*
+ * Bytes of [@off, @off + @len) of a buffer of @nr ranges that differ from
+ * @data, read through the BAR mapping @bar.
+ */
+static size_t bar_diff(const unsigned char *bar, unsigned int nr, __u64 off,
+		       const unsigned char *data, size_t len)
+{
+	size_t i, diff = 0;
+
+	for (i = 0; i < len; i++)
+		diff += bar[bar_off(nr, off + i)] != data[i];
+	return diff;
+}
+
+static void bar_fill(unsigned char *bar, unsigned int nr, __u64 off,
+		     const unsigned char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		bar[bar_off(nr, off + i)] = data[i];
 }
 
 /* P2PBUF_EXP_REVOKE or P2PBUF_EXP_RESTORE of one buffer. */
@@ -167,17 +215,17 @@ static int exp_query(int exp, int dmabuf, struct p2pbuf_exp_query *q,
 }
 
 /* The exporter sees exactly our attachment, with @nr_mappings mappings. */
-static void expect_exporter_view(struct __test_metadata *_metadata,
-				 FIXTURE_DATA(pair) *self, int dmabuf,
+static void expect_exporter_view(struct __test_metadata *_metadata, int exp,
+				 const char *ibdf, int dmabuf,
 				 __u32 nr_mappings, __u32 map_type)
 {
 	struct p2pbuf_exp_attach_state att[4];
 	struct p2pbuf_exp_query q;
 
 	memset(att, 0, sizeof(att));
-	ASSERT_EQ(0, exp_query(self->exp, dmabuf, &q, att, 4));
+	ASSERT_EQ(0, exp_query(exp, dmabuf, &q, att, 4));
 	ASSERT_EQ(1U, q.nr_attachments);
-	EXPECT_STREQ(self->ibdf, att[0].importer);
+	EXPECT_STREQ(ibdf, att[0].importer);
 	EXPECT_EQ(nr_mappings, att[0].nr_mappings);
 	if (nr_mappings)
 		EXPECT_EQ(map_type, att[0].map_type) {
@@ -219,14 +267,16 @@ TEST_F(pair, map_type_both_sides)
 	}
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(EXPORT_SIZE, size);
-	expect_exporter_view(_metadata, self, dmabuf, 0, 0);
+	expect_exporter_view(_metadata, self->exp, self->ibdf, dmabuf, 0, 0);
 
 	memset(segs, 0, sizeof(segs));
 	ret = imp_map(self->imp, h, &m, segs, 8);
+	if (ret == -EADDRINUSE && self->expect == P2PBUF_MAP_HOST_BRIDGE_IOVA)
+		TH_LOG("7.2.13 dma_buf_phys_vec_to_sgt() links every range at IOVA 0");
 	ASSERT_EQ(0, ret);
 	EXPECT_MAP_TYPE(self->expect, m.map_type);
 	EXPECT_EQ(EXPORT_SIZE, m.length);
-	expect_exporter_view(_metadata, self, dmabuf, 1, self->expect);
+	expect_exporter_view(_metadata, self->exp, self->ibdf, dmabuf, 1, self->expect);
 
 	if (self->expect == P2PBUF_MAP_HOST_BRIDGE_IOVA) {
 		/* One IOVA window for both ranges, not the BAR's address. */
@@ -242,7 +292,7 @@ TEST_F(pair, map_type_both_sides)
 		EXPECT_EQ(R_LEN, segs[1].len);
 	}
 	ASSERT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_UNMAP, h));
-	expect_exporter_view(_metadata, self, dmabuf, 0, 0);
+	expect_exporter_view(_metadata, self->exp, self->ibdf, dmabuf, 0, 0);
 	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
 	close(dmabuf);
 }
@@ -250,46 +300,47 @@ TEST_F(pair, map_type_both_sides)
 /* The initiator's engine writes and reads the provider's BAR, across ranges. */
 TEST_F_TIMEOUT(pair, dma_both_ways, 120)
 {
-	unsigned char in[300], out[300], big[4095];
+	unsigned char in[300], out[300], big[4095], zero[R_LEN];
 	struct p2pbuf_imp_map m;
 	__u64 off = R_LEN - 100;
 	int dmabuf;
 	__u32 h;
 
-	SKIP_IF_NO_ROUTE();
+	if (self->expect == P2PBUF_MAP_NOT_SUPPORTED)
+		SKIP(return, NO_ROUTE);
 	if (!self->iinfo.engine[0])
 		SKIP(return, "initiator %s has no DMA engine", self->ibdf);
-	dmabuf = export_two_ranges(self->exp);
+	dmabuf = export_layout(self, self->exp);
 	ASSERT_LE(0, dmabuf);
 	ASSERT_EQ(0, imp_import(self->imp, dmabuf, variant->import_flags, &h,
 				NULL));
 	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
+	EXPECT_EQ(self->nr_ranges == 1 ? 1U : 2U, m.nr_segs);
 
-	memset(self->bar + R0_OFF, 0, R_LEN);
-	memset(self->bar + R1_OFF, 0, R_LEN);
+	memset(zero, 0, sizeof(zero));
+	bar_fill(self->bar, self->nr_ranges, 0, zero, R_LEN);
+	bar_fill(self->bar, self->nr_ranges, R_LEN, zero, R_LEN);
 
 	/* 100 bytes at the end of range 0, 200 at the start of range 1. */
 	imp_pattern(in, sizeof(in), 5);
 	ASSERT_EQ(0, imp_dma(self->imp, h, P2PBUF_IMP_DMA_TO_BUF, off, in,
 			     sizeof(in)));
-	EXPECT_EQ(0, memcmp(self->bar + R0_OFF + off, in, 100));
-	EXPECT_EQ(0, memcmp(self->bar + R1_OFF, in + 100, 200));
-	EXPECT_EQ(0, self->bar[R0_OFF + off - 1]);
-	EXPECT_EQ(0, self->bar[R1_OFF + 200]);
+	EXPECT_EQ(0U, bar_diff(self->bar, self->nr_ranges, off, in, sizeof(in)));
+	EXPECT_EQ(0U, bar_diff(self->bar, self->nr_ranges, off - 1, zero, 1));
+	EXPECT_EQ(0U, bar_diff(self->bar, self->nr_ranges, off + sizeof(in), zero, 1));
 
-	imp_pattern(self->bar + R0_OFF + off, 100, 6);
-	imp_pattern(self->bar + R1_OFF, 200, 7);
+	imp_pattern(in, sizeof(in), 6);
+	bar_fill(self->bar, self->nr_ranges, off, in, sizeof(in));
 	memset(out, 0, sizeof(out));
 	ASSERT_EQ(0, imp_dma(self->imp, h, P2PBUF_IMP_DMA_FROM_BUF, off, out,
 			     sizeof(out)));
-	EXPECT_EQ(0, memcmp(self->bar + R0_OFF + off, out, 100));
-	EXPECT_EQ(0, memcmp(self->bar + R1_OFF, out + 100, 200));
+	EXPECT_EQ(0, memcmp(in, out, sizeof(out)));
 
 	/* The largest transfer, inside range 1. */
 	imp_pattern(big, sizeof(big), 8);
 	ASSERT_EQ(0, imp_dma(self->imp, h, P2PBUF_IMP_DMA_TO_BUF, R_LEN + 4096,
 			     big, sizeof(big)));
-	EXPECT_EQ(0, memcmp(self->bar + R1_OFF + 4096, big, sizeof(big)));
+	EXPECT_EQ(0U, bar_diff(self->bar, self->nr_ranges, R_LEN + 4096, big, sizeof(big)));
 
 	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
 	close(dmabuf);
@@ -322,8 +373,9 @@ TEST_F_TIMEOUT(pair, revoke_and_restore, 60)
 	int dmabuf;
 	__u32 h;
 
-	SKIP_IF_NO_ROUTE();
-	dmabuf = export_two_ranges(self->exp);
+	if (self->expect == P2PBUF_MAP_NOT_SUPPORTED)
+		SKIP(return, NO_ROUTE);
+	dmabuf = export_layout(self, self->exp);
 	ASSERT_LE(0, dmabuf);
 	ASSERT_EQ(0, imp_import(self->imp, dmabuf, variant->import_flags, &h,
 				NULL));
@@ -333,7 +385,7 @@ TEST_F_TIMEOUT(pair, revoke_and_restore, 60)
 
 	ASSERT_EQ(0, exp_revoke(self->exp, P2PBUF_EXP_REVOKE, dmabuf));
 	/* Returned: nothing maps the MMIO any more. */
-	expect_exporter_view(_metadata, self, dmabuf, 0, 0);
+	expect_exporter_view(_metadata, self->exp, self->ibdf, dmabuf, 0, 0);
 	ASSERT_EQ(0, exp_query(self->exp, dmabuf, &q, NULL, 0));
 	EXPECT_EQ((__u64)P2PBUF_EXP_BUF_REVOKED, q.state);
 	expect_one_event(_metadata, self->imp, h);
@@ -356,12 +408,12 @@ TEST_F_TIMEOUT(pair, revoke_and_restore, 60)
 	EXPECT_MAP_TYPE(self->expect, m.map_type);
 	ASSERT_EQ(0, imp_status(self->imp, h, &st));
 	EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED | pinned, st.state);
-	expect_exporter_view(_metadata, self, dmabuf, 1, self->expect);
+	expect_exporter_view(_metadata, self->exp, self->ibdf, dmabuf, 1, self->expect);
 	if (self->iinfo.engine[0]) {
 		imp_pattern(buf, sizeof(buf), 9);
 		ASSERT_EQ(0, imp_dma(self->imp, h, P2PBUF_IMP_DMA_TO_BUF, 64,
 				     buf, sizeof(buf)));
-		EXPECT_EQ(0, memcmp(self->bar + R0_OFF + 64, buf, sizeof(buf)));
+		EXPECT_EQ(0U, bar_diff(self->bar, self->nr_ranges, 64, buf, sizeof(buf)));
 	}
 	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
 	close(dmabuf);
@@ -376,11 +428,12 @@ TEST_F_TIMEOUT(pair, revoke_by_exporter_close, 60)
 	int exp2, dmabuf;
 	__u32 h;
 
-	SKIP_IF_NO_ROUTE();
+	if (self->expect == P2PBUF_MAP_NOT_SUPPORTED)
+		SKIP(return, NO_ROUTE);
 	snprintf(path, sizeof(path), "/dev/p2pbuf-exp-%s", self->pbdf);
 	exp2 = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, exp2);
-	dmabuf = export_two_ranges(exp2);
+	dmabuf = export_layout(self, exp2);
 	ASSERT_LE(0, dmabuf);
 	ASSERT_EQ(0, imp_import(self->imp, dmabuf, variant->import_flags, &h,
 				NULL));
@@ -402,8 +455,9 @@ TEST_F(pair, import_of_revoked_refused)
 	int dmabuf;
 	__u32 h;
 
-	SKIP_IF_NO_ROUTE();
-	dmabuf = export_two_ranges(self->exp);
+	if (self->expect == P2PBUF_MAP_NOT_SUPPORTED)
+		SKIP(return, NO_ROUTE);
+	dmabuf = export_layout(self, self->exp);
 	ASSERT_LE(0, dmabuf);
 	ASSERT_EQ(0, exp_revoke(self->exp, P2PBUF_EXP_REVOKE, dmabuf));
 	EXPECT_EQ(-ENODEV, imp_import(self->imp, dmabuf, variant->import_flags,
@@ -427,8 +481,9 @@ TEST_F_TIMEOUT(pair, event_queue_overflow, 120)
 	ssize_t got;
 	__u32 h;
 
-	SKIP_IF_NO_ROUTE();
-	dmabuf = export_two_ranges(self->exp);
+	if (self->expect == P2PBUF_MAP_NOT_SUPPORTED)
+		SKIP(return, NO_ROUTE);
+	dmabuf = export_layout(self, self->exp);
 	ASSERT_LE(0, dmabuf);
 	ASSERT_EQ(0, imp_import(self->imp, dmabuf, variant->import_flags, &h,
 				NULL));
