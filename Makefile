@@ -7,6 +7,14 @@
 #   make lab-shell       boot the lab and give an interactive shell in the guest
 #   make lint            checkpatch, kernel-doc, uapi header tests, sparse, coccicheck
 #   make selftests       build the test programs (needs KSRC for lib.mk)
+#   make tools           build tools/p2pbuf, the command-line front end
+#   make demo            boot the lab and show the whole story (lab/demo.sh)
+#   make htmldocs        docs/ as HTML with Sphinx and kernel-doc (build/htmldocs)
+#   make modules_install install the modules for KDIR's kernel (INSTALL_MOD_PATH)
+#   make udev_install    install udev/60-p2pbuf.rules (P2PBUF_GROUP=<group>
+#                        for group access instead of root only)
+#   make install         modules_install, udev_install and the tool (PREFIX)
+#   make dkms-add        copy the module sources to /usr/src and dkms add them
 #   make clean
 #
 # KDIR is the kernel build tree (default: the running kernel's). KSRC is a
@@ -21,7 +29,14 @@ PWD := $(shell pwd)
 
 mo_arg = $(if $(MO),MO=$(MO))
 
-.PHONY: all modules clean selftests check lint lab-shell lab-selftest
+PREFIX ?= /usr/local
+UDEVDIR ?= /etc/udev/rules.d
+P2PBUF_GROUP ?=
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC ?= /usr/src/p2pbuf-$(DKMS_VERSION)
+
+.PHONY: all modules clean selftests check lint lab-shell lab-selftest demo \
+	tools htmldocs modules_install udev_install install dkms-add
 
 all: modules
 
@@ -31,12 +46,44 @@ modules:
 selftests:
 	$(MAKE) -C selftests KSRC=$(KSRC) $(if $(OUTPUT),OUTPUT=$(OUTPUT))
 
+tools:
+	$(MAKE) -C tools
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(PWD) $(mo_arg) modules_install
+
+udev_install:
+ifeq ($(P2PBUF_GROUP),)
+	install -D -m 0644 udev/60-p2pbuf.rules $(DESTDIR)$(UDEVDIR)/60-p2pbuf.rules
+else
+	mkdir -p $(DESTDIR)$(UDEVDIR)
+	sed -e '/^SUBSYSTEM==/s/GROUP="root", MODE="0600"/GROUP="$(P2PBUF_GROUP)", MODE="0660"/' \
+		udev/60-p2pbuf.rules > $(DESTDIR)$(UDEVDIR)/60-p2pbuf.rules
+	chmod 0644 $(DESTDIR)$(UDEVDIR)/60-p2pbuf.rules
+endif
+
+install: modules_install udev_install
+	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+# Only what the module build needs, not build/ or results/.
+dkms-add:
+	mkdir -p $(DKMS_SRC)
+	cp -r dkms.conf Makefile Kbuild exporter importer uapi $(DKMS_SRC)/
+	dkms add -m p2pbuf -v $(DKMS_VERSION)
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) $(mo_arg) clean
+	$(if $(wildcard tools/Makefile),$(MAKE) -C tools clean)
 	rm -rf build results results-harness-selftest
 
 check:
 	lab/check.sh
+
+demo:
+	lab/demo.sh
+
+htmldocs:
+	lab/docs.sh
 
 lint:
 	lab/lint.sh

@@ -51,6 +51,9 @@ shell)
 harness-selftest)
 	guest_job_check
 	;;
+demo)
+	"$P2PBUF_TOP/lab/demo.sh" guest
+	;;
 *)
 	echo "p2pbuf-lab: unknown job '$P2PBUF_JOB'"
 	;;
