@@ -919,12 +919,27 @@ static long long lockdep_stat(const char *key)
 }
 
 /*
+ * A fixture of its own, declared last, so that this runs after every other
+ * test of the program (the harness runs global TEST()s first).
+ */
+FIXTURE(lockdep) {
+};
+
+FIXTURE_SETUP(lockdep)
+{
+}
+
+FIXTURE_TEARDOWN(lockdep)
+{
+}
+
+/*
  * The order docs/importer.rst states: file lock -> dma_resv -> engine lock
  * and -> event lock. lockdep must still be on (no report so far) and must
  * have seen each of these nestings; the reverse of any of them would have
  * been a lockdep report, which fails the lab run.
  */
-TEST(lockdep_learned_lock_order)
+TEST_F(lockdep, learned_lock_order)
 {
 	static const char resv[] = "reservation_ww_class_mutex";
 	struct p2pbuf_imp_info info;
