@@ -10,6 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$P2PBUF_TOP/lab/topologies.sh"
+. "$P2PBUF_TOP/lab/igt.sh"
 
 t0=$(date +%s)
 "$P2PBUF_TOP/lab/deps.sh"
@@ -31,13 +32,16 @@ export P2PBUF_SUITES=${P2PBUF_SUITES:-$(sed -e 's/#.*//' -e '/^$/d' "$P2PBUF_TOP
 
 lab_log "kernel $(cat "$KOBJ/include/config/kernel.release") ($(basename "$KOBJ")), topologies: $topos"
 lab_log "suites: $P2PBUF_SUITES"
+igt_prepare "$topos"
 for topo in $topos; do
+	igt_env "$topo"
 	"$P2PBUF_TOP/lab/vm.sh" "$topo" "${P2PBUF_JOB:-check}" "$results/$topo" && rc=0 || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		[ "$rc" -eq 124 ] && why="timeout" || why="guest did not finish (status $rc)"
 		echo "$why" > "$results/$topo/boot-failed"
 	fi
 	lab_log "topology $topo: $(cat "$results/$topo/boot-seconds") s"
+	igt_collect "$results" "$topo"
 done
 
 lab_log "total time $(($(date +%s) - t0)) s"

@@ -138,6 +138,11 @@ guest_job_check() {
 	fi
 	guest_setup
 	guest_run_suites
+	if [ -n "${P2PBUF_IGT_ROOTFS:-}" ]; then
+		guest_log "igt: start"
+		bash "$P2PBUF_TOP/lab/guest/igt.sh" "$R"
+		guest_log "igt: done"
+	fi
 	guest_teardown
 	guest_log "done"
 	dmesg > "$R/dmesg.txt"

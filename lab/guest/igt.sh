@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of the lab's igt run (see lab/igt.sh). Runs after the KTAP
+# suites, with the modules loaded and the devices bound.
+#
+#   igt.sh RESULTS_DIR
+#
+# The Debian unstable root with igt ($P2PBUF_IGT_ROOTFS) is part of the
+# host's root filesystem, which the guest sees read-only over 9p; /proc,
+# /sys (with debugfs and tracefs), /dev and /tmp (with the results share)
+# are bind-mounted into it and igt_runner runs chrooted there. The test
+# root is assembled in /tmp/igt/root: our suites behind igt_adapter, plus
+# igt's own vgem/dma-buf tests. igt_runner writes RESULTS_DIR/igt, its
+# output goes to RESULTS_DIR/igt-runner.log, its exit status to
+# RESULTS_DIR/igt-runner.rc; the host turns results.json into KTAP.
+#
+# Environment (from the host, lab/vm.sh): P2PBUF_IGT_ROOTFS, P2PBUF_IGT_SUITES
+# (our suites), P2PBUF_IGT_TESTS (igt's tests), P2PBUF_IGT_ARGS (extra
+# igt_runner options, e.g. -x filters), P2PBUF_IGT_TEST_TIMEOUT,
+# P2PBUF_IGT_TIMEOUT (whole run).
+R=$1
+rootfs=$P2PBUF_IGT_ROOTFS
+work=/tmp/igt
+
+log() { echo "p2pbuf-lab: igt: $*" > /dev/kmsg; }
+
+if [ ! -x "$rootfs/usr/bin/igt_runner" ]; then
+	echo "igt rootfs $rootfs has no igt_runner" > "$R/igt-runner.log"
+	echo 1 > "$R/igt-runner.rc"
+	exit 1
+fi
+mkdir -p "$work"
+# shellcheck disable=SC2086
+if ! bash "$P2PBUF_TOP/selftests/igt-testroot.sh" "$P2PBUF_STDIR" "$work/root" \
+	$P2PBUF_IGT_SUITES -- $P2PBUF_IGT_TESTS > "$R/igt-runner.log" 2>&1; then
+	echo 1 > "$R/igt-runner.rc"
+	exit 1
+fi
+cp "$work/root/test-list.txt" "$R/igt-test-list.txt"
+
+# tracefs where igt expects it: else debugfs' automount logs a KERN_WARNING
+# notice that igt's dmesg monitor turns into a dmesg-warn.
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing
+mounted=()
+for d in proc sys dev tmp; do
+	mount --rbind "/$d" "$rootfs/$d" && mount --make-rslave "$rootfs/$d" && mounted+=("$rootfs/$d")
+done
+
+log "igt_runner start ($(tr '\n' ' ' < "$work/root/test-list.txt"))"
+t0=$(date +%s)
+# igt_runner exits 0 even when tests fail: the verdict is results.json.
+# shellcheck disable=SC2086
+timeout -k 10 "${P2PBUF_IGT_TIMEOUT:-900}" chroot "$rootfs" /usr/bin/env \
+	HOME=/tmp PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	igt_runner -o \
+	--per-test-timeout "${P2PBUF_IGT_TEST_TIMEOUT:-180}" \
+	--dmesg-warn-level 4 \
+	--abort-on-monitored-error=taint,lockdep \
+	${P2PBUF_IGT_ARGS:-} \
+	"$work/root" /tmp/results/igt >> "$R/igt-runner.log" 2>&1
+rc=$?
+echo "$rc" > "$R/igt-runner.rc"
+echo "$(($(date +%s) - t0))" > "$R/igt-seconds"
+log "igt_runner exit $rc after $(cat "$R/igt-seconds") s"
+
+for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+	umount -R "${mounted[i]}" || umount -R -l "${mounted[i]}"
+done
+exit 0

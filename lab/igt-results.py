@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn one igt_runner run's results.json into KTAP for lab/summary.py.
+
+usage: igt-results.py TOPO_RESULTS_DIR OUT.ktap
+
+igt_runner exits 0 even when tests fail, so the verdict is results.json
+(TOPO_RESULTS_DIR/igt/results.json). One KTAP line per igt subtest: pass is
+ok, skip is ok # SKIP, anything else (fail, crash, timeout, incomplete,
+abort, notrun, warn, dmesg-warn, dmesg-fail) is not ok with its result
+named. Also not ok: no results.json, igt_runner's own non-zero exit status,
+and a binary of the test list with no result (igt_runner drops a binary
+that fails to start with only a message on stderr). Prints the totals.
+"""
+import json
+import os
+import sys
+
+OK = {"pass"}
+SKIP = {"skip"}
+
+
+def main(argv):
+    d, out = argv[1], argv[2]
+    lines = []
+    totals = {}
+
+    def bad(name, why):
+        n = len([x for x in lines if not x.startswith("#")]) + 1
+        lines.append("not ok %d %s" % (n, name))
+        lines.append("# %s" % why)
+
+    expected = []
+    tl = os.path.join(d, "igt-test-list.txt")
+    if os.path.exists(tl):
+        words = open(tl).read().split()
+        expected = [w for w in words if w not in ("TESTLIST", "END")]
+    rc_file = os.path.join(d, "igt-runner.rc")
+    rc = open(rc_file).read().strip() if os.path.exists(rc_file) else None
+    rj = os.path.join(d, "igt", "results.json")
+    results = None
+    if os.path.exists(rj):
+        try:
+            results = json.load(open(rj))
+        except ValueError as e:
+            bad("igt: results.json", "unreadable: %s" % e)
+    if results is None:
+        why = "no igt/results.json"
+        if rc is None:
+            why += " (igt did not run: boot failed or igt not enabled in this guest)"
+        else:
+            why += " (igt_runner exit %s, see igt-runner.log)" % rc
+        bad("igt: results.json", why)
+    else:
+        seen = set()
+        for name in sorted(results.get("tests", {})):
+            t = results["tests"][name]
+            r = t.get("result", "?")
+            totals[r] = totals.get(r, 0) + 1
+            parts = name.split("@")
+            if len(parts) >= 2:
+                seen.add(parts[1])
+            n = len([x for x in lines if not x.startswith("#")]) + 1
+            if r in OK:
+                lines.append("ok %d %s" % (n, name))
+            elif r in SKIP:
+                reason = ""
+                for src in (t.get("out", ""), t.get("err", "")):
+                    for ln in src.splitlines():
+                        if "# SKIP" in ln:
+                            reason = ln.split("# SKIP", 1)[1].strip()
+                        elif "Test requirement" in ln or "Skipping" in ln:
+                            reason = ln.strip()
+                        if reason:
+                            break
+                    if reason:
+                        break
+                lines.append("ok %d %s # SKIP %s" % (n, name, reason or "igt skip"))
+            else:
+                lines.append("not ok %d %s" % (n, name))
+                lines.append("# result %s, %.1f s" % (r, float(t.get("time", {}).get("end", 0) or 0)
+                                                    - float(t.get("time", {}).get("start", 0) or 0)))
+                out_txt = (t.get("out", "") + t.get("err", "")).strip().splitlines()
+                for ln in out_txt[-8:]:
+                    lines.append("#   " + ln)
+        for b in expected:
+            if b not in seen:
+                n = len([x for x in lines if not x.startswith("#")]) + 1
+                lines.append("not ok %d igt@%s" % (n, b))
+                lines.append("# binary in the test list but no result (did not start?)")
+        if rc not in (None, "0"):
+            n = len([x for x in lines if not x.startswith("#")]) + 1
+            lines.append("not ok %d igt_runner exit status" % n)
+            lines.append("# igt_runner exit %s (1 error/abort, 2 overall timeout, 124 lab timeout)" % rc)
+    plan = len([x for x in lines if not x.startswith("#")])
+    with open(out, "w") as f:
+        f.write("TAP version 13\n1..%d\n" % plan)
+        f.write("\n".join(lines) + "\n")
+    secs = ""
+    sf = os.path.join(d, "igt-seconds")
+    if os.path.exists(sf):
+        secs = ", igt_runner %s s" % open(sf).read().strip()
+    print("igt: %s%s" % (", ".join("%s %d" % kv for kv in sorted(totals.items())) or "no results", secs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

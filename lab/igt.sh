@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+# The lab's igt run, sourced by lab/check.sh. Never executed.
+#
+# In one topology (P2PBUF_IGT_TOPO, default switch) the guest runs, after the
+# KTAP suites, one igt_runner over our suites (through igt_adapter) and igt's
+# own vgem/dma-buf peer tests, chrooted into a Debian unstable root with igt
+# (lab/igt-rootfs.sh, cached). The host then turns the run's results.json
+# into results/host/igt-<topo>.ktap, which lab/summary.py counts like any
+# host suite. Only one topology, to keep make check's time reasonable: the
+# suites already run as KTAP in every topology, igt adds about 3-4 minutes.
+#
+# Environment: P2PBUF_IGT=0 turns it off; P2PBUF_IGT_TOPO; P2PBUF_IGT_SUITES
+# (default: P2PBUF_SUITES); P2PBUF_IGT_TESTS (igt's tests, default below);
+# P2PBUF_IGT_ARGS (extra igt_runner options); P2PBUF_IGT_TEST_TIMEOUT (per
+# subtest, default 180 s); P2PBUF_IGT_TIMEOUT (whole run, default 600 s).
+
+# igt's tests that run on vgem (see /work/shared/notes/igt.md, section 3):
+# vgem_basic (unload skips: vgem is built in; dmabuf-export skips: no second
+# DRM device), dmabuf_sync_file (SW_SYNC is built in), vgem_slow (~11 s).
+IGT_DEFAULT_TESTS="vgem_basic dmabuf_sync_file vgem_slow"
+
+# igt_prepare TOPOS: build or reuse the rootfs if the igt topology is selected.
+igt_prepare() {
+	IGT_TOPO=
+	[ "${P2PBUF_IGT:-1}" = 1 ] || return 0
+	case " $1 " in
+	*" ${P2PBUF_IGT_TOPO:-switch} "*) ;;
+	*)
+		lab_log "igt: topology ${P2PBUF_IGT_TOPO:-switch} not selected; no igt run"
+		return 0
+		;;
+	esac
+	IGT_TOPO=${P2PBUF_IGT_TOPO:-switch}
+	# A failed build is not fatal here: the guest then finds no igt_runner
+	# and the missing results.json fails the igt suite.
+	IGT_ROOTFS=$("$P2PBUF_TOP/lab/igt-rootfs.sh") ||
+		{ lab_log "igt: ERROR: root filesystem build failed"; IGT_ROOTFS=/nonexistent; }
+	lab_log "igt: in topology $IGT_TOPO, rootfs $IGT_ROOTFS"
+}
+
+# igt_env TOPO: export the guest's igt settings for this boot (or none).
+igt_env() {
+	unset P2PBUF_IGT_ROOTFS
+	[ -n "$IGT_TOPO" ] && [ "$1" = "$IGT_TOPO" ] || return 0
+	export P2PBUF_IGT_ROOTFS=$IGT_ROOTFS
+	export P2PBUF_IGT_SUITES=${P2PBUF_IGT_SUITES:-$P2PBUF_SUITES}
+	export P2PBUF_IGT_TESTS=${P2PBUF_IGT_TESTS-$IGT_DEFAULT_TESTS}
+	export P2PBUF_IGT_ARGS=${P2PBUF_IGT_ARGS:-}
+	export P2PBUF_IGT_TEST_TIMEOUT=${P2PBUF_IGT_TEST_TIMEOUT:-180}
+	export P2PBUF_IGT_TIMEOUT=${P2PBUF_IGT_TIMEOUT:-600}
+}
+
+# igt_collect RESULTS TOPO: results.json -> RESULTS/host/igt-TOPO.ktap.
+igt_collect() {
+	[ -n "$IGT_TOPO" ] && [ "$2" = "$IGT_TOPO" ] || return 0
+	mkdir -p "$1/host"
+	lab_log "$(python3 "$P2PBUF_TOP/lab/igt-results.py" "$1/$2" "$1/host/igt-$2.ktap")"
+}

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * igt_canary: the igt harness self-test's target (lab/igt-selftest.sh),
+ * never part of the normal run. One test passes and one fails on purpose;
+ * through igt_adapter and igt_runner the failure must reach results.json
+ * and fail make check.
+ */
+#include "kselftest_harness.h"
+
+TEST(canary_pass)
+{
+	ASSERT_EQ(1, 1);
+}
+
+TEST(deliberate_failure)
+{
+	TH_LOG("p2pbuf igt self-test: this subtest fails on purpose");
+	ASSERT_EQ(0, 1);
+}
+
+TEST_HARNESS_MAIN
