@@ -23,3 +23,9 @@ if ! make -s -C "$P2PBUF_TOP/selftests" KSRC="$src" KHDR_INCLUDES="-isystem $kob
 	cat "$out/selftests.log" >&2
 	lab_die "selftest build failed"
 fi
+lab_log "build: tools"
+if ! make -s -C "$P2PBUF_TOP/tools" OUTPUT="$out/tools" KHDR_INCLUDES="-isystem $kobj/usr/include" \
+	> "$out/tools.log" 2>&1; then
+	cat "$out/tools.log" >&2
+	lab_die "tools build failed"
+fi

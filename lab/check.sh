@@ -27,6 +27,8 @@ mkdir -p "$results/host"
 if [ "${P2PBUF_LINT:-1}" = 1 ]; then
 	lab_log "lint"
 	"$P2PBUF_TOP/lab/lint.sh" "$KOBJ" > "$results/host/lint.ktap" || true
+	"$P2PBUF_TOP/lab/selftests-intree.sh" "$KOBJ" > "$results/host/selftests-intree.ktap" || true
+	"$P2PBUF_TOP/lab/dkms-check.sh" "$KOBJ" > "$results/host/dkms.ktap" || true
 fi
 export P2PBUF_SUITES=${P2PBUF_SUITES:-$(sed -e 's/#.*//' -e '/^$/d' "$P2PBUF_TOP/selftests/suites" | tr '\n' ' ')}
 

@@ -24,11 +24,17 @@
 #include <linux/ioctl.h>
 #include <linux/p2pbuf.h>
 
-/** P2PBUF_EXP_NUM_BARS - number of standard BARs reported by INFO. */
+/**
+ * define P2PBUF_EXP_NUM_BARS - number of standard BARs reported by INFO.
+ */
 #define P2PBUF_EXP_NUM_BARS	6
-/** P2PBUF_EXP_MAX_RANGES - most ranges one EXPORT accepts. */
+/**
+ * define P2PBUF_EXP_MAX_RANGES - most ranges one EXPORT accepts.
+ */
 #define P2PBUF_EXP_MAX_RANGES	1024
-/** P2PBUF_EXP_NAME_LEN - size of a device name in struct p2pbuf_exp_attach_state. */
+/**
+ * define P2PBUF_EXP_NAME_LEN - size of a device name in struct p2pbuf_exp_attach_state.
+ */
 #define P2PBUF_EXP_NAME_LEN	64
 
 #define P2PBUF_EXP_BAR_MEM	(1U << 0)
@@ -111,7 +117,9 @@ struct p2pbuf_exp_export {
 	__aligned_u64 reserved;
 };
 
-/** P2PBUF_EXP_REVOKE_ALL - REVOKE/RESTORE every buffer exported through this file. */
+/**
+ * define P2PBUF_EXP_REVOKE_ALL - REVOKE/RESTORE every buffer exported through this file.
+ */
 #define P2PBUF_EXP_REVOKE_ALL	(1U << 0)
 
 /**

@@ -26,7 +26,9 @@
 #include <linux/ioctl.h>
 #include <linux/p2pbuf.h>
 
-/** P2PBUF_IMP_NAME_LEN - size of the engine name in struct p2pbuf_imp_info. */
+/**
+ * define P2PBUF_IMP_NAME_LEN - size of the engine name in struct p2pbuf_imp_info.
+ */
 #define P2PBUF_IMP_NAME_LEN	32
 
 /**
@@ -46,7 +48,9 @@ struct p2pbuf_imp_info {
 	__aligned_u64 reserved;
 };
 
-/** P2PBUF_IMP_IMPORT_PINNED - pin the attachment (still revocable). */
+/**
+ * define P2PBUF_IMP_IMPORT_PINNED - pin the attachment (still revocable).
+ */
 #define P2PBUF_IMP_IMPORT_PINNED	(1U << 0)
 
 /**
@@ -157,9 +161,13 @@ struct p2pbuf_imp_status {
 	__aligned_u64 reserved;
 };
 
-/** P2PBUF_IMP_DMA_TO_BUF - user data -> device engine -> the mapping. */
+/**
+ * define P2PBUF_IMP_DMA_TO_BUF - user data -> device engine -> the mapping.
+ */
 #define P2PBUF_IMP_DMA_TO_BUF	(1U << 0)
-/** P2PBUF_IMP_DMA_FROM_BUF - the mapping -> device engine -> user data. */
+/**
+ * define P2PBUF_IMP_DMA_FROM_BUF - the mapping -> device engine -> user data.
+ */
 #define P2PBUF_IMP_DMA_FROM_BUF	(1U << 1)
 
 /**
