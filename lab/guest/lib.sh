@@ -80,7 +80,7 @@ guest_setup() {
 	P2PBUF_PROVIDER_BDF=$(guest_find_pci 0x1af4:0x1110 "$P2PBUF_VFIO_BDF")
 	P2PBUF_INITIATOR_BDF=$(guest_find_pci 0x1234:0x11e8)
 	export P2PBUF_PROVIDER_BDF P2PBUF_INITIATOR_BDF
-	ktap_begin "$R/lab.ktap" 12
+	ktap_begin "$R/lab.ktap" 11
 	ktap_check "topology: provider ivshmem present ($P2PBUF_PROVIDER_BDF)" test -n "$P2PBUF_PROVIDER_BDF"
 	ktap_check "topology: initiator edu present ($P2PBUF_INITIATOR_BDF)" test -n "$P2PBUF_INITIATOR_BDF"
 	ktap_check "topology: vfio ivshmem present ($P2PBUF_VFIO_BDF)" test -e "/sys/bus/pci/devices/$P2PBUF_VFIO_BDF"
@@ -105,10 +105,8 @@ guest_teardown() {
 		sleep 6
 		echo scan > /sys/kernel/debug/kmemleak
 		cat /sys/kernel/debug/kmemleak > "$R/kmemleak.txt"
-		guest_log "kmemleak: scanned"
-		ktap_check "kmemleak: no suspected leak" test ! -s "$R/kmemleak.txt"
-	else
-		ktap_skip "kmemleak: no suspected leak" "kernel has no kmemleak"
+		# The host's summary judges each reported object (lab/summary.py).
+		guest_log "kmemleak: scanned, $(grep -c '^unreferenced object' "$R/kmemleak.txt") object(s)"
 	fi
 }
 
