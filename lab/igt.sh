@@ -12,7 +12,10 @@
 # Environment: P2PBUF_IGT=0 turns it off; P2PBUF_IGT_TOPO; P2PBUF_IGT_SUITES
 # (default: P2PBUF_SUITES); P2PBUF_IGT_TESTS (igt's tests, default below);
 # P2PBUF_IGT_ARGS (extra igt_runner options); P2PBUF_IGT_TEST_TIMEOUT (per
-# subtest, default 180 s); P2PBUF_IGT_TIMEOUT (whole run, default 600 s).
+# subtest, default 180 s); P2PBUF_IGT_TIMEOUT (whole run, default 1200 s,
+# added to the igt topology's boot timeout). Under TCG each subtest takes
+# about 6 s (igt_runner's per-test process and dmesg handling, KASAN), so
+# the ~80 subtests take about 9 minutes.
 
 # igt's tests that run on vgem (see /work/shared/notes/igt.md, section 3):
 # vgem_basic (unload skips: vgem is built in; dmabuf-export skips: no second
@@ -38,16 +41,24 @@ igt_prepare() {
 	lab_log "igt: in topology $IGT_TOPO, rootfs $IGT_ROOTFS"
 }
 
-# igt_env TOPO: export the guest's igt settings for this boot (or none).
+# igt_env TOPO: export the guest's igt settings for this boot (or none),
+# and give that boot the igt run's time on top of its own timeout.
+IGT_BOOT_TIMEOUT_SAVED=${P2PBUF_BOOT_TIMEOUT-unset}
 igt_env() {
 	unset P2PBUF_IGT_ROOTFS
+	if [ "$IGT_BOOT_TIMEOUT_SAVED" = unset ]; then
+		unset P2PBUF_BOOT_TIMEOUT
+	else
+		export P2PBUF_BOOT_TIMEOUT=$IGT_BOOT_TIMEOUT_SAVED
+	fi
 	[ -n "$IGT_TOPO" ] && [ "$1" = "$IGT_TOPO" ] || return 0
 	export P2PBUF_IGT_ROOTFS=$IGT_ROOTFS
 	export P2PBUF_IGT_SUITES=${P2PBUF_IGT_SUITES:-$P2PBUF_SUITES}
 	export P2PBUF_IGT_TESTS=${P2PBUF_IGT_TESTS-$IGT_DEFAULT_TESTS}
 	export P2PBUF_IGT_ARGS=${P2PBUF_IGT_ARGS:-}
 	export P2PBUF_IGT_TEST_TIMEOUT=${P2PBUF_IGT_TEST_TIMEOUT:-180}
-	export P2PBUF_IGT_TIMEOUT=${P2PBUF_IGT_TIMEOUT:-600}
+	export P2PBUF_IGT_TIMEOUT=${P2PBUF_IGT_TIMEOUT:-1200}
+	export P2PBUF_BOOT_TIMEOUT=$((${P2PBUF_BOOT_TIMEOUT:-900} + P2PBUF_IGT_TIMEOUT))
 }
 
 # igt_collect RESULTS TOPO: results.json -> RESULTS/host/igt-TOPO.ktap.

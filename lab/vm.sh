@@ -40,7 +40,7 @@ truncate -s 64M "$run/ivshmem0" "$run/ivshmem1"
 	printf 'export P2PBUF_VFIO_BDF=%q\n' "0000:00:06.0"
 	printf 'export PATH=%q\n' "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	# The igt run (lab/igt.sh): only when the host exported it for this boot.
-	for v in ${!P2PBUF_IGT_@}; do printf '%s=%q\n' "$v" "${!v}"; done
+	for v in ${!P2PBUF_IGT_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
 } > "$res/env.sh"
 rm -f "$res/done"
 

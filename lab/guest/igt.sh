@@ -50,7 +50,7 @@ log "igt_runner start ($(tr '\n' ' ' < "$work/root/test-list.txt"))"
 t0=$(date +%s)
 # igt_runner exits 0 even when tests fail: the verdict is results.json.
 # shellcheck disable=SC2086
-timeout -k 10 "${P2PBUF_IGT_TIMEOUT:-900}" chroot "$rootfs" /usr/bin/env \
+timeout -k 10 "${P2PBUF_IGT_TIMEOUT:-1200}" chroot "$rootfs" /usr/bin/env \
 	HOME=/tmp PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	igt_runner -o \
 	--per-test-timeout "${P2PBUF_IGT_TEST_TIMEOUT:-180}" \
@@ -60,6 +60,11 @@ timeout -k 10 "${P2PBUF_IGT_TIMEOUT:-900}" chroot "$rootfs" /usr/bin/env \
 	"$work/root" /tmp/results/igt >> "$R/igt-runner.log" 2>&1
 rc=$?
 echo "$rc" > "$R/igt-runner.rc"
+# Killed (lab timeout): igt_results writes results.json from what ran,
+# unfinished subtests as incomplete and the rest notrun.
+if [ ! -f /tmp/results/igt/results.json ] && [ -d /tmp/results/igt ]; then
+	chroot "$rootfs" /usr/bin/igt_results /tmp/results/igt >> "$R/igt-runner.log" 2>&1
+fi
 echo "$(($(date +%s) - t0))" > "$R/igt-seconds"
 log "igt_runner exit $rc after $(cat "$R/igt-seconds") s"
 

@@ -138,7 +138,7 @@ guest_job_check() {
 	guest_run_suites
 	if [ -n "${P2PBUF_IGT_ROOTFS:-}" ]; then
 		guest_log "igt: start"
-		bash "$P2PBUF_TOP/lab/guest/igt.sh" "$R"
+		P2PBUF_TOP=$P2PBUF_TOP P2PBUF_STDIR=$P2PBUF_STDIR bash "$P2PBUF_TOP/lab/guest/igt.sh" "$R"
 		guest_log "igt: done"
 	fi
 	guest_teardown
