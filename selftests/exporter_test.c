@@ -147,6 +147,9 @@ static char *node_path(char *path, size_t len, const char *pfx,
 	return path;
 }
 
+/* The fixture data as a parameter type (keeps checkpatch from reading a product). */
+#define EXPORTER_SELF FIXTURE_DATA(exporter)
+
 FIXTURE(exporter) {
 	const char *bdf;
 	const char *initiator;
@@ -228,7 +231,7 @@ FIXTURE_TEARDOWN(exporter)
 
 /* False, and the test SKIPs, without an importer. */
 static bool have_importer(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(exporter) *self)
+			  EXPORTER_SELF *self)
 {
 	if (self->imp < 0)
 		SKIP(return false, "no importer: %s", self->imp_missing);
@@ -237,7 +240,7 @@ static bool have_importer(struct __test_metadata *_metadata,
 
 /* False, and the test SKIPs, unless the importer can map here. */
 static bool have_route(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(exporter) *self)
+		       EXPORTER_SELF *self)
 {
 	if (!have_importer(_metadata, self))
 		return false;
@@ -472,7 +475,7 @@ struct export_arg {
 };
 
 /* Make the valid export @a invalid as case @c says; false: not applicable. */
-static bool export_case_apply(FIXTURE_DATA(exporter) *self, int c,
+static bool export_case_apply(EXPORTER_SELF *self, int c,
 			      struct export_arg *a, struct p2pbuf_exp_range *r)
 {
 	switch (c) {
@@ -695,7 +698,7 @@ static int foreign_dmabuf(void)
  * the layout of argsz, flags and fd.
  */
 static void bad_buffer_args(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(exporter) *self, unsigned long cmd, int buf)
+			    EXPORTER_SELF *self, unsigned long cmd, int buf)
 {
 	union {
 		struct p2pbuf_exp_query q;

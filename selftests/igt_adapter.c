@@ -338,7 +338,7 @@ static bool matches(const char *patterns, const char *name)
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [--list-subtests | --run-subtest NAME[,NAME...] | --help]\n"
+		"Usage: %s [--list-subtests | --run-subtest NAME[,NAME...] | --help]\n"
 		"       igt_adapter --suite PATH [same options]\n"
 		"Runs the kselftest-harness suite %s with igt's subtest protocol.\n",
 		prog, suite_path[0] ? suite_path : "(none)");

@@ -127,7 +127,7 @@ FIXTURE_SETUP(vgem)
 	char path[128];
 	__u32 i;
 
-	self->vgem = self->exp = -1;
+	self->exp = -1;
 	self->vgem = open_vgem();
 	if (self->vgem < 0)
 		SKIP(return, "no vgem DRM device (CONFIG_DRM_VGEM)");
