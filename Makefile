@@ -74,7 +74,7 @@ dkms-add:
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) $(mo_arg) clean
 	$(if $(wildcard tools/Makefile),$(MAKE) -C tools clean)
-	rm -rf build results results-harness-selftest
+	rm -rf build results results-harness-selftest results-igt-selftest
 
 check:
 	lab/check.sh
