@@ -63,6 +63,19 @@ guest_unbind() { # BDF
 	[ ! -e "$dev/driver" ]
 }
 
+# Load MODULE with ids=ID, expect it to bind BDF by id (driver_override is
+# clear), then unbind whatever it bound and unload it.
+guest_ids_bind() { # MODULE ID BDF
+	local d ok=0
+	insmod "$(guest_module_path "$1")" ids="$2" || return 1
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$3/driver")")" = "$1" ] || ok=1
+	for d in /sys/bus/pci/drivers/"$1"/0000:*; do
+		[ -e "$d" ] && echo "${d##*/}" > "/sys/bus/pci/drivers/$1/unbind"
+	done
+	rmmod "$1" || ok=1
+	return $ok
+}
+
 guest_insmod() { # MODULE-NAME
 	insmod "$(guest_module_path "$1")"
 }
@@ -80,7 +93,7 @@ guest_setup() {
 	P2PBUF_PROVIDER_BDF=$(guest_find_pci 0x1af4:0x1110 "$P2PBUF_VFIO_BDF")
 	P2PBUF_INITIATOR_BDF=$(guest_find_pci 0x1234:0x11e8)
 	export P2PBUF_PROVIDER_BDF P2PBUF_INITIATOR_BDF
-	ktap_begin "$R/lab.ktap" 11
+	ktap_begin "$R/lab.ktap" 13
 	ktap_check "topology: provider ivshmem present ($P2PBUF_PROVIDER_BDF)" test -n "$P2PBUF_PROVIDER_BDF"
 	ktap_check "topology: initiator edu present ($P2PBUF_INITIATOR_BDF)" test -n "$P2PBUF_INITIATOR_BDF"
 	ktap_check "topology: vfio ivshmem present ($P2PBUF_VFIO_BDF)" test -e "/sys/bus/pci/devices/$P2PBUF_VFIO_BDF"
@@ -98,6 +111,10 @@ guest_teardown() {
 	ktap_check "unbind initiator" guest_unbind "$P2PBUF_INITIATOR_BDF"
 	ktap_check "rmmod p2pbuf_importer" rmmod p2pbuf_importer
 	ktap_check "rmmod p2pbuf_exporter" rmmod p2pbuf_exporter
+	ktap_check "ids=1af4:1110: p2pbuf_exporter binds the provider by id" \
+		guest_ids_bind p2pbuf_exporter 1af4:1110 "$P2PBUF_PROVIDER_BDF"
+	ktap_check "ids=1234:11e8: p2pbuf_importer binds the initiator by id" \
+		guest_ids_bind p2pbuf_importer 1234:11e8 "$P2PBUF_INITIATOR_BDF"
 	if [ -e /sys/kernel/debug/kmemleak ]; then
 		# Objects must be older than ~5 s to be reported: scan twice.
 		guest_log "kmemleak: scanning"
