@@ -27,23 +27,9 @@ mkdir -p "$tmp/dkms" "$tmp/src" "$tmp/install/$krel" "$tmp/checkout"
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$P2PBUF_TOP/dkms.conf")
 dkms=(dkms --dkmstree "$tmp/dkms" --sourcetree "$tmp/src" --installtree "$tmp/install")
 
-n=0
-results=()
-log=$tmp/log
-step() { # NAME COMMAND...
-	local name=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$log" 2>&1; then
-		results+=("ok $n $name")
-	else
-		results+=("not ok $n $name")
-		while IFS= read -r l; do results+=("# $l"); done < <(tail -n 30 "$log")
-	fi
-	sed 's/^/  /' "$log" >&2
-}
+LAB_KTAP_LOG=$tmp/log
 
-# Called through step(), which shellcheck cannot see.
+# Called through ktap_step(), which shellcheck cannot see.
 # shellcheck disable=SC2317
 # A clean checkout: what "dkms add ." copies from a fresh clone.
 copy_checkout() {
@@ -59,16 +45,12 @@ vermagic_ok() {
 }
 
 lab_log "dkms: p2pbuf/$ver against $krel ($kobj)"
-step "checkout" copy_checkout
-step "dkms add" "${dkms[@]}" add "$tmp/checkout"
-step "dkms build -k $krel" "${dkms[@]}" build "p2pbuf/$ver" -k "$krel" --kernelsourcedir "$kobj"
-step "dkms install -k $krel" "${dkms[@]}" install "p2pbuf/$ver" -k "$krel" \
+ktap_step "checkout" copy_checkout
+ktap_step "dkms add" "${dkms[@]}" add "$tmp/checkout"
+ktap_step "dkms build -k $krel" "${dkms[@]}" build "p2pbuf/$ver" -k "$krel" --kernelsourcedir "$kobj"
+ktap_step "dkms install -k $krel" "${dkms[@]}" install "p2pbuf/$ver" -k "$krel" \
 	--kernelsourcedir "$kobj" --no-depmod
-step "installed modules carry vermagic $krel" vermagic_ok
-step "dkms status" "${dkms[@]}" status
+ktap_step "installed modules carry vermagic $krel" vermagic_ok
+ktap_step "dkms status" "${dkms[@]}" status
 
-echo "TAP version 13"
-echo "1..$n"
-printf '%s\n' "${results[@]}"
-printf '%s\n' "${results[@]}" | grep -q '^not ok' && exit 1
-exit 0
+ktap_finish

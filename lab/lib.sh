@@ -26,3 +26,38 @@ lab_mirror() {
 lab_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
+
+# Host-side KTAP: the checks of one suite (lint, dkms, in-tree build), kept
+# in memory and printed at the end by ktap_finish. LAB_KTAP_LOG is where a
+# step's output goes (set it before the first ktap_step).
+LAB_KTAP_N=0
+LAB_KTAP=()
+
+# ktap_step NAME COMMAND...: one result from a command's exit status; on
+# failure the last lines of its output follow as KTAP diagnostics.
+ktap_step() {
+	local name=$1 l
+	shift
+	LAB_KTAP_N=$((LAB_KTAP_N + 1))
+	if "$@" > "$LAB_KTAP_LOG" 2>&1; then
+		LAB_KTAP+=("ok $LAB_KTAP_N $name")
+	else
+		LAB_KTAP+=("not ok $LAB_KTAP_N $name")
+		while IFS= read -r l; do LAB_KTAP+=("# $l"); done < <(tail -n 40 "$LAB_KTAP_LOG")
+	fi
+}
+
+# ktap_skip NAME REASON
+ktap_skip() {
+	LAB_KTAP_N=$((LAB_KTAP_N + 1))
+	LAB_KTAP+=("ok $LAB_KTAP_N $1 # SKIP $2")
+}
+
+# Print the suite as KTAP; exit status 1 if any check failed.
+ktap_finish() {
+	echo "TAP version 13"
+	echo "1..$LAB_KTAP_N"
+	printf '%s\n' "${LAB_KTAP[@]}"
+	printf '%s\n' "${LAB_KTAP[@]}" | grep -q '^not ok' && return 1
+	return 0
+}

@@ -18,25 +18,8 @@ test_files=$(git ls-files -- 'selftests/*.[ch]' 'tools/*.[ch]' 2>/dev/null)
 kdoc_files=$(git ls-files -- 'exporter/*.[ch]' 'importer/*.[ch]' 'uapi/*.h' 2>/dev/null)
 headers=$(git ls-files -- 'uapi/linux/*.h')
 
-n=0
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-results=()
-check() { # NAME COMMAND...
-	local name=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$out" 2>&1; then
-		results+=("ok $n $name")
-	else
-		results+=("not ok $n $name")
-		while IFS= read -r l; do results+=("# $l"); done < <(head -n 40 "$out")
-	fi
-}
-skip() {
-	n=$((n + 1))
-	results+=("ok $n $1 # SKIP $2")
-}
+LAB_KTAP_LOG=$(mktemp)
+trap 'rm -f "$LAB_KTAP_LOG"' EXIT
 
 cp_run() { # quiet on success; any finding fails
 	local o
@@ -46,13 +29,13 @@ cp_run() { # quiet on success; any finding fails
 	[ -z "$o" ] || { echo "$o"; return 1; }
 }
 CP_EXTRA=
-check "checkpatch --strict: kernel sources" cp_run $(echo "$c_files" | grep -v '^uapi/')
+ktap_step "checkpatch --strict: kernel sources" cp_run $(echo "$c_files" | grep -v '^uapi/')
 # BIT() does not exist in uAPI headers, so BIT_MACRO does not apply there.
 CP_EXTRA="--ignore BIT_MACRO"
-check "checkpatch --strict: uapi headers" cp_run $headers
+ktap_step "checkpatch --strict: uapi headers" cp_run $headers
 CP_EXTRA=
 if [ -n "$test_files" ]; then
-	check "checkpatch --strict: selftests and tools" cp_run $test_files
+	ktap_step "checkpatch --strict: selftests and tools" cp_run $test_files
 fi
 
 kdoc_run() {
@@ -60,7 +43,7 @@ kdoc_run() {
 	o=$("$src/scripts/kernel-doc" -none -Wall "$@" 2>&1)
 	[ -z "$o" ] || { echo "$o"; return 1; }
 }
-check "kernel-doc -Wall: exporter, importer, uapi" kdoc_run $kdoc_files
+ktap_step "kernel-doc -Wall: exporter, importer, uapi" kdoc_run $kdoc_files
 
 hdr_c() {
 	local h
@@ -76,11 +59,11 @@ hdr_cxx() {
 			-x c++ /dev/null -include "$h" -include "$h" || return 1
 	done
 }
-check "uapi headers self-contained (C90)" hdr_c
+ktap_step "uapi headers self-contained (C90)" hdr_c
 if command -v g++ > /dev/null; then
-	check "uapi headers self-contained (C++98)" hdr_cxx
+	ktap_step "uapi headers self-contained (C++98)" hdr_cxx
 else
-	skip "uapi headers self-contained (C++98)" "g++ not installed"
+	ktap_skip "uapi headers self-contained (C++98)" "g++ not installed"
 fi
 
 if [ "$(sh "$src/scripts/checker-valid.sh" sparse 2>/dev/null)" = 1 ]; then
@@ -89,9 +72,9 @@ if [ "$(sh "$src/scripts/checker-valid.sh" sparse 2>/dev/null)" = 1 ]; then
 			grep -E 'warning|error' && return 1
 		return 0
 	}
-	check "sparse" sparse_run
+	ktap_step "sparse" sparse_run
 else
-	skip "sparse" "not run - sparse missing or too old for this tree (scripts/checker-valid.sh)"
+	ktap_skip "sparse" "not run - sparse missing or too old for this tree (scripts/checker-valid.sh)"
 fi
 
 if command -v spatch > /dev/null; then
@@ -108,13 +91,9 @@ if command -v spatch > /dev/null; then
 		o=$(echo "$o" | grep -E '^[^ ]+\.[ch]:[0-9]+')
 		[ -z "$o" ] || { echo "$o"; return 1; }
 	}
-	check "coccicheck MODE=report" cocci_run
+	ktap_step "coccicheck MODE=report" cocci_run
 else
-	skip "coccicheck" "not run - coccinelle (spatch) not installed"
+	ktap_skip "coccicheck" "not run - coccinelle (spatch) not installed"
 fi
 
-echo "TAP version 13"
-echo "1..$n"
-printf '%s\n' "${results[@]}"
-printf '%s\n' "${results[@]}" | grep -q '^not ok' && exit 1
-exit 0
+ktap_finish

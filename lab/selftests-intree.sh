@@ -20,22 +20,9 @@ trap 'rm -rf "$tmp"' EXIT
 tree=$tmp/linux obj=$tmp/obj
 progs=$(sed -e 's/#.*//' -e '/^$/d' "$P2PBUF_TOP/selftests/suites")
 
-n=0
-results=()
-log=$tmp/log
-step() { # NAME COMMAND...
-	local name=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$log" 2>&1; then
-		results+=("ok $n $name")
-	else
-		results+=("not ok $n $name")
-		while IFS= read -r l; do results+=("# $l"); done < <(tail -n 30 "$log")
-	fi
-}
+LAB_KTAP_LOG=$tmp/log
 
-# The functions below are called through step(), which shellcheck cannot see.
+# The functions below are called through ktap_step(), which shellcheck cannot see.
 # shellcheck disable=SC2317
 copy_tree() {
 	cp -as "$src" "$tree"
@@ -86,16 +73,12 @@ source_untouched() {
 
 lab_log "selftests in tree: $src (copy in $tmp)"
 touch "$tmp/stamp"
-step "copy of the kernel tree (symbolic links)" copy_tree
-step "selftests/ as tools/testing/selftests/p2pbuf, uapi/linux/*.h as include/uapi/linux/" drop_in
-step "make headers O=... installs the p2pbuf uAPI" headers
-step "make -C tools/testing/selftests TARGETS=p2pbuf O=... (KHDR_INCLUDES from O=)" selftests_build
-step "built: ${progs//$'\n'/ }" all_built
-step "make ... install: run_kselftest.sh lists every p2pbuf test" selftests_install
-step "kernel source tree untouched" source_untouched
+ktap_step "copy of the kernel tree (symbolic links)" copy_tree
+ktap_step "selftests/ as tools/testing/selftests/p2pbuf, uapi/linux/*.h as include/uapi/linux/" drop_in
+ktap_step "make headers O=... installs the p2pbuf uAPI" headers
+ktap_step "make -C tools/testing/selftests TARGETS=p2pbuf O=... (KHDR_INCLUDES from O=)" selftests_build
+ktap_step "built: ${progs//$'\n'/ }" all_built
+ktap_step "make ... install: run_kselftest.sh lists every p2pbuf test" selftests_install
+ktap_step "kernel source tree untouched" source_untouched
 
-echo "TAP version 13"
-echo "1..$n"
-printf '%s\n' "${results[@]}"
-printf '%s\n' "${results[@]}" | grep -q '^not ok' && exit 1
-exit 0
+ktap_finish

@@ -18,6 +18,11 @@ set -euo pipefail
 topo=$1 job=$2 res=$3
 topo_select "$topo" || lab_die "unknown topology '$topo' (have: $P2PBUF_TOPOLOGIES)"
 : "${KOBJ:?}" "${P2PBUF_MODDIR:?}" "${P2PBUF_STDIR:?}"
+# The guest sees the host's files through its read-only 9p root but mounts
+# its own tmpfs on /tmp: what it runs must live elsewhere.
+case "$(readlink -f "$P2PBUF_MODDIR") $(readlink -f "$P2PBUF_STDIR")" in
+/tmp/* | *" /tmp/"*) lab_die "build output under /tmp is invisible to the guest: set P2PBUF_BUILD elsewhere" ;;
+esac
 timeout_s=${P2PBUF_BOOT_TIMEOUT:-900}
 mkdir -p "$res"
 res=$(cd "$res" && pwd)
