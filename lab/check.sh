@@ -13,12 +13,7 @@ set -euo pipefail
 . "$P2PBUF_TOP/lab/igt.sh"
 
 t0=$(date +%s)
-"$P2PBUF_TOP/lab/deps.sh"
-KOBJ=$("$P2PBUF_TOP/lab/kernel.sh")
-export KOBJ
-build=${P2PBUF_BUILD:-$P2PBUF_TOP/build}
-"$P2PBUF_TOP/lab/build.sh" "$KOBJ" "$build"
-export P2PBUF_MODDIR=$build/modules P2PBUF_STDIR=$build/selftests
+lab_prepare
 
 topos=${P2PBUF_TOPOS:-$P2PBUF_TOPOLOGIES}
 results=${P2PBUF_RESULTS:-$P2PBUF_TOP/results}

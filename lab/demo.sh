@@ -18,24 +18,15 @@ demo_host() {
 	set -euo pipefail
 	# shellcheck source=lab/lib.sh
 	. "$(dirname "$0")/lib.sh"
-	local topo=${P2PBUF_TOPO:-switch} build res rc=0 vmpid
+	local topo=${P2PBUF_TOPO:-switch} res rc=0 vmpid
 
-	"$P2PBUF_TOP/lab/deps.sh"
-	KOBJ=$("$P2PBUF_TOP/lab/kernel.sh")
-	export KOBJ
-	build=${P2PBUF_BUILD:-$P2PBUF_TOP/build}
-	"$P2PBUF_TOP/lab/build.sh" "$KOBJ" "$build"
-	# Incremental; also done by lab/build.sh once it builds tools/.
-	lab_log "build: tools"
-	make -s -C "$P2PBUF_TOP/tools" OUTPUT="$build/tools" \
-		KHDR_INCLUDES="-isystem $KOBJ/usr/include" >&2
-	export P2PBUF_MODDIR=$build/modules P2PBUF_STDIR=$build/selftests
+	lab_prepare
 
 	res=${P2PBUF_RESULTS:-$P2PBUF_TOP/results}/demo/$topo
 	rm -rf "$res"
 	mkdir -p "$res"
 	res=$(cd "$res" && pwd)
-	printf 'P2PBUF_TOOL=%q\n' "$build/tools/p2pbuf" > "$res/demo.conf"
+	printf 'P2PBUF_TOOL=%q\n' "$P2PBUF_BUILD_DIR/tools/p2pbuf" > "$res/demo.conf"
 	: > "$res/demo.log"
 
 	lab_log "demo: topology $topo; the guest boots under TCG (2-3 minutes), then tells the story"

@@ -61,3 +61,16 @@ ktap_finish() {
 	printf '%s\n' "${LAB_KTAP[@]}" | grep -q '^not ok' && return 1
 	return 0
 }
+
+# The common start of every lab job: install what is missing, get the
+# (cached) kernel, build modules, tests and tools. Exports KOBJ,
+# P2PBUF_BUILD_DIR, P2PBUF_MODDIR and P2PBUF_STDIR for vm.sh.
+lab_prepare() {
+	"$P2PBUF_TOP/lab/deps.sh"
+	KOBJ=$("$P2PBUF_TOP/lab/kernel.sh")
+	P2PBUF_BUILD_DIR=${P2PBUF_BUILD:-$P2PBUF_TOP/build}
+	"$P2PBUF_TOP/lab/build.sh" "$KOBJ" "$P2PBUF_BUILD_DIR"
+	P2PBUF_MODDIR=$P2PBUF_BUILD_DIR/modules
+	P2PBUF_STDIR=$P2PBUF_BUILD_DIR/selftests
+	export KOBJ P2PBUF_BUILD_DIR P2PBUF_MODDIR P2PBUF_STDIR
+}

@@ -6,11 +6,6 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$P2PBUF_TOP/lab/deps.sh"
-KOBJ=$("$P2PBUF_TOP/lab/kernel.sh")
-export KOBJ
-build=${P2PBUF_BUILD:-$P2PBUF_TOP/build}
-"$P2PBUF_TOP/lab/build.sh" "$KOBJ" "$build"
-export P2PBUF_MODDIR=$build/modules P2PBUF_STDIR=$build/selftests
+lab_prepare
 export P2PBUF_BOOT_TIMEOUT=${P2PBUF_BOOT_TIMEOUT:-86400}
 exec "$P2PBUF_TOP/lab/vm.sh" "${P2PBUF_TOPO:-switch}" shell "${P2PBUF_RESULTS:-$P2PBUF_TOP/results}/shell"
