@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * exporter_test's helpers that need no test harness: ioctl wrappers for the
- * p2pbuf exporter and importer, device node paths and a foreign dma-buf.
- * A translation unit of its own, linked into exporter_test; it must not
- * include kselftest_harness.h (see exporter_lib.h).
+ * Helpers that need no test harness: ioctl wrappers for the p2pbuf exporter
+ * and importer, the lab's provider/initiator pair, device node paths and a
+ * foreign dma-buf. A translation unit of its own, linked into exporter_test
+ * and the programs that drive both modules (fault_test, lifetime_test,
+ * privilege_test, leak_test, uabi_test); it must not include
+ * kselftest_harness.h (see exporter_lib.h).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -139,4 +143,117 @@ int foreign_dmabuf(void)
 		close(memfd);
 	close(dev);
 	return buf;
+}
+
+__u32 exp_expected_map_type(void)
+{
+	static const struct {
+		const char *name;
+		__u32 type;
+	} names[] = {
+		{ "BUS_ADDR", P2PBUF_MAP_BUS_ADDR },
+		{ "HOST_BRIDGE_DIRECT", P2PBUF_MAP_HOST_BRIDGE_DIRECT },
+		{ "HOST_BRIDGE_IOVA", P2PBUF_MAP_HOST_BRIDGE_IOVA },
+		{ "NOT_SUPPORTED", P2PBUF_MAP_NOT_SUPPORTED },
+	};
+	const char *v = getenv("P2PBUF_EXPECT_MAP");
+	size_t i;
+
+	for (i = 0; v && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(v, names[i].name))
+			return names[i].type;
+	return P2PBUF_MAP_UNKNOWN;
+}
+
+void exp_pair_close(struct exp_pair *p)
+{
+	if (p->imp >= 0)
+		close(p->imp);
+	if (p->exp >= 0)
+		close(p->exp);
+	p->imp = -1;
+	p->exp = -1;
+}
+
+int exp_pair_open(struct exp_pair *p, char *why, size_t whylen)
+{
+	struct p2pbuf_exp_info info;
+	int i, err;
+
+	memset(p, 0, sizeof(*p));
+	p->exp = -1;
+	p->imp = -1;
+	p->pbdf = getenv("P2PBUF_PROVIDER_BDF");
+	p->ibdf = getenv("P2PBUF_INITIATOR_BDF");
+	if (!p->pbdf || !*p->pbdf || !p->ibdf || !*p->ibdf) {
+		snprintf(why, whylen, "not in the lab: P2PBUF_PROVIDER_BDF or P2PBUF_INITIATOR_BDF unset");
+		return -ENOENT;
+	}
+	node_path(p->exp_node, sizeof(p->exp_node), "p2pbuf-exp-", p->pbdf);
+	node_path(p->imp_node, sizeof(p->imp_node), "p2pbuf-imp-", p->ibdf);
+	p->exp = open(p->exp_node, O_RDWR | O_CLOEXEC);
+	if (p->exp < 0) {
+		err = -errno;
+		snprintf(why, whylen, "%s: %s", p->exp_node, strerror(errno));
+		exp_pair_close(p);
+		return err;
+	}
+	p->imp = open(p->imp_node, O_RDWR | O_CLOEXEC);
+	if (p->imp < 0 || exp_info(p->exp, &info)) {
+		err = -errno;
+		snprintf(why, whylen, "%s: %s", p->imp < 0 ? p->imp_node :
+			 "INFO", strerror(errno));
+		exp_pair_close(p);
+		return err;
+	}
+	for (i = 0; i < P2PBUF_EXP_NUM_BARS; i++) {
+		if ((info.bars[i].flags & P2PBUF_EXP_BAR_PROVIDER) &&
+		    info.bars[i].size > p->bar_size) {
+			p->bar = i;
+			p->bar_size = info.bars[i].size;
+		}
+	}
+	if (p->bar_size < 64 * PAGE) {
+		snprintf(why, whylen, "%s has no provider BAR of 256 KiB", p->pbdf);
+		exp_pair_close(p);
+		return -ENODEV;
+	}
+	p->expect = exp_expected_map_type();
+	return 0;
+}
+
+__u64 exp_bar_phys(const char *bdf, __u32 bar)
+{
+	unsigned long long start = 0, end, flags;
+	char path[256];
+	FILE *f;
+	__u32 i;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	for (i = 0; i <= bar; i++)
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
+			start = 0;
+	fclose(f);
+	return start;
+}
+
+int exp_debugfs_bufs(const char *bdf)
+{
+	char path[256], line[256];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state",
+		 bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "buffer ", 7))
+			n++;
+	fclose(f);
+	return n;
 }

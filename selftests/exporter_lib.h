@@ -34,6 +34,39 @@ int imp_map(int imp, __u32 handle, struct p2pbuf_imp_map *m);
 int imp_handle_op(int imp, unsigned long cmd, __u32 handle);
 int imp_status(int imp, __u32 handle, struct p2pbuf_imp_status *s);
 
+/*
+ * The lab's pair: the provider's exporter file, the initiator's importer
+ * file, the largest provider BAR and the topology's expected map type.
+ */
+struct exp_pair {
+	const char *pbdf;	/* P2PBUF_PROVIDER_BDF */
+	const char *ibdf;	/* P2PBUF_INITIATOR_BDF */
+	char exp_node[128];
+	char imp_node[128];
+	int exp;		/* exporter file */
+	int imp;		/* importer file */
+	__u32 bar;		/* the largest provider BAR */
+	__u64 bar_size;
+	__u32 expect;		/* enum p2pbuf_map_type, P2PBUF_EXPECT_MAP */
+};
+
+/* enum p2pbuf_map_type named by P2PBUF_EXPECT_MAP, or P2PBUF_MAP_UNKNOWN. */
+__u32 exp_expected_map_type(void);
+/*
+ * Open both nodes and find the BAR; 0, or -errno with @why set and nothing
+ * left open (the caller SKIPs with @why).
+ */
+int exp_pair_open(struct exp_pair *p, char *why, size_t whylen);
+void exp_pair_close(struct exp_pair *p);
+/* CPU physical start of BAR @bar of @bdf from sysfs "resource"; 0 if unknown. */
+__u64 exp_bar_phys(const char *bdf, __u32 bar);
+
+/*
+ * Buffers the exporter's debugfs lists for @bdf (live, revoked or orphaned,
+ * until their dma-buf is released), or -errno without debugfs.
+ */
+int exp_debugfs_bufs(const char *bdf);
+
 /* "/dev/<pfx><bdf>" into @path. */
 char *node_path(char *path, size_t len, const char *pfx, const char *bdf);
 /* A dma-buf of another exporter (udmabuf), or -1. */

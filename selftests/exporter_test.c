@@ -28,26 +28,6 @@
 #include "p2pbuf_test.h"
 #include "exporter_lib.h"
 
-static __u32 expected_map_type(void)
-{
-	static const struct {
-		const char *name;
-		__u32 type;
-	} names[] = {
-		{ "BUS_ADDR", P2PBUF_MAP_BUS_ADDR },
-		{ "HOST_BRIDGE_DIRECT", P2PBUF_MAP_HOST_BRIDGE_DIRECT },
-		{ "HOST_BRIDGE_IOVA", P2PBUF_MAP_HOST_BRIDGE_IOVA },
-		{ "NOT_SUPPORTED", P2PBUF_MAP_NOT_SUPPORTED },
-	};
-	const char *v = p2pbuf_env("P2PBUF_EXPECT_MAP");
-	size_t i;
-
-	for (i = 0; v && i < ARRAY_SIZE(names); i++)
-		if (!strcmp(v, names[i].name))
-			return names[i].type;
-	return P2PBUF_MAP_UNKNOWN;
-}
-
 /* The fixture data as a parameter type (keeps checkpatch from reading a product). */
 #define EXPORTER_SELF FIXTURE_DATA(exporter)
 
@@ -105,7 +85,7 @@ FIXTURE_SETUP(exporter)
 	ASSERT_LE(64 * PAGE, self->bar_size)
 		TH_LOG("%s has no provider BAR of 256 KiB or more", self->bdf);
 
-	self->expect = expected_map_type();
+	self->expect = exp_expected_map_type();
 	self->initiator = p2pbuf_env("P2PBUF_INITIATOR_BDF");
 	if (!self->initiator) {
 		snprintf(self->imp_missing, sizeof(self->imp_missing),

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fault_test: every allocation of EXPORT, IMPORT, MAP, QUERY and REVOKE
+ * failed in turn, in the style of iommufd_fail_nth.c.
+ *
+ * For n = 1, 2, ... the test writes n to /proc/self/task/<tid>/fail-nth
+ * right before the ioctl, so the n-th allocation the ioctl makes on this
+ * task fails (failslab, with ignore-gfp-wait=N so that GFP_KERNEL
+ * allocations are eligible; verbose=0). The sweep ends at the first n the
+ * ioctl does not reach: the call then succeeds with fail-nth not consumed.
+ * Each call with an injected failure must either fail with -ENOMEM (or the
+ * errno the call has without injection) or succeed, and leave nothing
+ * behind: no new fd, no dma-buf, no exporter buffer, no attachment, no
+ * mapping; state it reports must match what it did. The last test asks
+ * kmemleak whether anything allocated through either module leaked.
+ *
+ * Needs the lab (P2PBUF_PROVIDER_BDF, P2PBUF_INITIATOR_BDF,
+ * P2PBUF_EXPECT_MAP), debugfs and CONFIG_FAILSLAB with
+ * CONFIG_FAULT_INJECTION_DEBUG_FS; SKIPs otherwise.
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+
+#include <linux/p2pbuf_exporter.h>
+#include <linux/p2pbuf_importer.h>
+
+#include "p2pbuf_test.h"
+#include "exporter_lib.h"
+
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+/* Far more than any of the calls allocates; reaching it fails the sweep. */
+#define MAX_NTH		1000U
+#define NR_SEGS		8
+
+static const struct p2pbuf_exp_range fault_ranges[] = {
+	{ 0, 2 * PAGE }, { 8 * PAGE, PAGE }, { 4 * PAGE, 3 * PAGE },
+};
+
+#define NR_RANGES	ARRAY_SIZE(fault_ranges)
+
+/* Read a small debugfs value into @buf (newline stripped); 0 or -errno. */
+static int read_value(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+#define FAULT_SELF FIXTURE_DATA(fault)
+
+FIXTURE(fault) {
+	struct exp_pair p;
+	int nth;		/* /proc/self/task/<tid>/fail-nth */
+	char gfp_wait[8];	/* failslab settings to restore */
+	char verbose[8];
+	bool configured;
+};
+
+FIXTURE_SETUP(fault)
+{
+	char why[200], path[64];
+
+	self->nth = -1;
+	self->configured = false;
+	if (exp_pair_open(&self->p, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	if (p2pbuf_debugfs_mount() ||
+	    read_value(FAILSLAB "ignore-gfp-wait", self->gfp_wait,
+		       sizeof(self->gfp_wait)) ||
+	    read_value(FAILSLAB "verbose", self->verbose,
+		       sizeof(self->verbose))) {
+		exp_pair_close(&self->p);
+		SKIP(return, "no " FAILSLAB " (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)");
+	}
+	/* GFP_KERNEL allocations may fail; no report per injected failure. */
+	ASSERT_EQ(0, p2pbuf_sysfs_write(FAILSLAB "ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, p2pbuf_sysfs_write(FAILSLAB "verbose", "0"));
+	self->configured = true;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	self->nth = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->nth) TH_LOG("%s: %s", path, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	if (self->nth >= 0)
+		close(self->nth);
+	if (self->configured) {
+		p2pbuf_sysfs_write(FAILSLAB "ignore-gfp-wait", self->gfp_wait);
+		p2pbuf_sysfs_write(FAILSLAB "verbose", self->verbose);
+	}
+	exp_pair_close(&self->p);
+}
+
+/* Fail the @n-th allocation of this task from now on. */
+static int nth_arm(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(fd, buf, len, 0) == len ? 0 : -errno;
+}
+
+/*
+ * Stop injecting. Returns 1 if the armed failure was injected (fail-nth
+ * counted down to 0), 0 if the call did not reach it, -errno on error.
+ */
+static int nth_disarm(int fd)
+{
+	char buf[16] = "";
+	ssize_t n;
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return n ? -errno : -EIO;
+	if (pwrite(fd, "0", 1, 0) != 1)
+		return -errno;
+	return atoi(buf) == 0;
+}
+
+/* What one sweep step works on; the operation's prepare() fills it. */
+struct step {
+	int buf;		/* dma-buf fd, or -1 */
+	int handle;		/* import handle, or -1 */
+	int fds;		/* open fds before the call */
+	int dmabufs;		/* the core's p2pbuf dma-bufs before the call */
+	int expbufs;		/* the exporter's debugfs buffers before the call */
+	int ret;		/* the call: 0 or -errno */
+	int result;		/* fd or handle the call returned */
+};
+
+/* One operation under test. */
+struct sweep_op {
+	const char *name;
+	/* Setup done before arming; false to SKIP. */
+	bool (*prepare)(struct __test_metadata *_metadata, FAULT_SELF *self,
+			struct step *s);
+	/* The call itself, nothing else: 0 or -errno, s->result. */
+	void (*call)(FAULT_SELF *self, struct step *s);
+	/* Check what the call left (s->ret says how it ended) and clean up. */
+	void (*check)(struct __test_metadata *_metadata, FAULT_SELF *self,
+		      struct step *s);
+	/* The call's result without injection: 0 or -errno. */
+	int (*expect)(FAULT_SELF *self);
+};
+
+static int expect_zero(FAULT_SELF *self)
+{
+	return 0;
+}
+
+static int expect_import(FAULT_SELF *self)
+{
+	/* The exporter refuses attachments it cannot route (maptype.c). */
+	return self->p.expect == P2PBUF_MAP_NOT_SUPPORTED ? -EXDEV : 0;
+}
+
+static bool need_route(struct __test_metadata *_metadata, FAULT_SELF *self)
+{
+	if (self->p.expect == P2PBUF_MAP_NOT_SUPPORTED)
+		SKIP(return false,
+		     "p2pdma cannot route provider to initiator: no import to map or revoke");
+	ASSERT_NE((__u32)P2PBUF_MAP_UNKNOWN, self->p.expect)
+		TH_LOG("P2PBUF_EXPECT_MAP unset or unknown");
+	return true;
+}
+
+static int export_buf(FAULT_SELF *self)
+{
+	return exp_export(self->p.exp, self->p.bar, fault_ranges, NR_RANGES,
+			  O_RDWR | O_CLOEXEC, NULL);
+}
+
+/* Attachments and mappings of @buf as the exporter reports them. */
+static void exp_state(struct __test_metadata *_metadata, FAULT_SELF *self,
+		      int buf, __u32 *attachments, __u32 *mappings, __u32 *state)
+{
+	struct p2pbuf_exp_attach_state st = { 0 };
+	struct p2pbuf_exp_query q;
+
+	ASSERT_EQ(0, exp_query(self->p.exp, buf, &st, 1, &q))
+		TH_LOG("QUERY: %s", strerror(errno));
+	*attachments = q.nr_attachments;
+	*mappings = q.nr_attachments ? st.nr_mappings : 0;
+	*state = q.state;
+}
+
+/* The counts taken before the call are back. */
+static void counts_unchanged(struct __test_metadata *_metadata,
+			     FAULT_SELF *self, const struct step *s)
+{
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	EXPECT_EQ(s->dmabufs, p2pbuf_count_dmabufs(EXP_NAME));
+	EXPECT_EQ(s->expbufs, exp_debugfs_bufs(self->p.pbdf));
+}
+
+static void take_counts(FAULT_SELF *self, struct step *s)
+{
+	s->fds = p2pbuf_count_fds();
+	s->dmabufs = p2pbuf_count_dmabufs(EXP_NAME);
+	s->expbufs = exp_debugfs_bufs(self->p.pbdf);
+}
+
+/* EXPORT: a new fd and buffer, or nothing at all. */
+
+static bool export_prepare(struct __test_metadata *_metadata,
+			   FAULT_SELF *self, struct step *s)
+{
+	return true;
+}
+
+static void export_call(FAULT_SELF *self, struct step *s)
+{
+	s->result = export_buf(self);
+	s->ret = s->result < 0 ? -errno : 0;
+}
+
+static void export_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+			 struct step *s)
+{
+	struct p2pbuf_exp_query q;
+
+	if (s->ret) {
+		counts_unchanged(_metadata, self, s);
+		return;
+	}
+	ASSERT_EQ(0, exp_query(self->p.exp, s->result, NULL, 0, &q));
+	EXPECT_EQ(NR_RANGES, q.nr_ranges);
+	EXPECT_EQ(6 * PAGE, q.size);
+	EXPECT_EQ(s->dmabufs + 1, p2pbuf_count_dmabufs(EXP_NAME));
+	close(s->result);
+	counts_unchanged(_metadata, self, s);
+}
+
+/* IMPORT: an attachment and a handle, or neither. */
+
+static bool import_prepare(struct __test_metadata *_metadata,
+			   FAULT_SELF *self, struct step *s)
+{
+	s->buf = export_buf(self);
+	ASSERT_LE(0, s->buf) TH_LOG("EXPORT: %s", strerror(errno));
+	return true;
+}
+
+static void import_call_flags(FAULT_SELF *self, struct step *s, __u32 flags)
+{
+	s->result = imp_import(self->p.imp, s->buf, flags);
+	s->ret = s->result < 0 ? -errno : 0;
+}
+
+static void import_call(FAULT_SELF *self, struct step *s)
+{
+	import_call_flags(self, s, 0);
+}
+
+static void import_pinned_call(FAULT_SELF *self, struct step *s)
+{
+	import_call_flags(self, s, P2PBUF_IMP_IMPORT_PINNED);
+}
+
+/*
+ * Without an attachment the buffer goes away with its fd: a reference the
+ * failed import kept would keep it in the counts.
+ */
+static void close_buf(struct __test_metadata *_metadata, FAULT_SELF *self,
+		      struct step *s)
+{
+	close(s->buf);
+	s->buf = -1;
+	EXPECT_EQ(s->dmabufs - 1, p2pbuf_count_dmabufs(EXP_NAME));
+	EXPECT_EQ(s->expbufs - 1, exp_debugfs_bufs(self->p.pbdf));
+}
+
+static void import_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+			 struct step *s)
+{
+	struct p2pbuf_imp_status st;
+	__u32 att, maps, state;
+
+	exp_state(_metadata, self, s->buf, &att, &maps, &state);
+	if (s->ret) {
+		EXPECT_EQ(0U, att) TH_LOG("failed IMPORT left an attachment");
+	} else {
+		EXPECT_EQ(1U, att);
+		ASSERT_EQ(0, imp_status(self->p.imp, s->result, &st));
+		EXPECT_EQ(0U, st.state & P2PBUF_IMP_STATE_MAPPED);
+		EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE,
+					   s->result));
+	}
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	close_buf(_metadata, self, s);
+}
+
+/* MAP: mapped with every segment reported, or not mapped at all. */
+
+static bool map_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
+			struct step *s)
+{
+	if (!need_route(_metadata, self))
+		return false;
+	import_prepare(_metadata, self, s);
+	s->handle = imp_import(self->p.imp, s->buf, 0);
+	ASSERT_LE(0, s->handle) TH_LOG("IMPORT: %s", strerror(errno));
+	return true;
+}
+
+static void map_call(FAULT_SELF *self, struct step *s)
+{
+	struct p2pbuf_imp_seg segs[NR_SEGS];
+	struct p2pbuf_imp_map m = {
+		.argsz = sizeof(m), .handle = s->handle, .max_segs = NR_SEGS,
+		.segs = (uintptr_t)segs,
+	};
+
+	s->ret = ioctl(self->p.imp, P2PBUF_IMP_MAP, &m) ? -errno : 0;
+}
+
+static void map_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+		      struct step *s)
+{
+	struct p2pbuf_imp_status st;
+	struct p2pbuf_imp_map m;
+	__u32 att, maps, state;
+
+	ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
+	exp_state(_metadata, self, s->buf, &att, &maps, &state);
+	EXPECT_EQ(1U, att);
+	if (s->ret) {
+		EXPECT_EQ(0U, st.state) TH_LOG("failed MAP left state %#x",
+					       st.state);
+		EXPECT_EQ(0U, maps) TH_LOG("failed MAP left a mapping");
+		/* The import is intact: it maps now. */
+		ASSERT_EQ(0, imp_map(self->p.imp, s->handle, &m))
+			TH_LOG("MAP after a failed MAP: %s", strerror(errno));
+	} else {
+		EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
+		EXPECT_EQ(6 * PAGE, st.length);
+		EXPECT_EQ(1U, maps);
+	}
+	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_UNMAP, s->handle));
+	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	close_buf(_metadata, self, s);
+}
+
+/* QUERY with room for the attachment: reported in full, or an error. */
+
+static void query_call(FAULT_SELF *self, struct step *s)
+{
+	struct p2pbuf_exp_attach_state st;
+	struct p2pbuf_exp_query q;
+
+	s->ret = exp_query(self->p.exp, s->buf, &st, 1, &q) ? -errno : 0;
+}
+
+static void query_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+			struct step *s)
+{
+	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	close_buf(_metadata, self, s);
+}
+
+/* REVOKE of a mapped buffer: revoked and unmapped everywhere, or unchanged. */
+
+static bool revoke_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
+			   struct step *s)
+{
+	struct p2pbuf_imp_map m;
+
+	if (!map_prepare(_metadata, self, s))
+		return false;
+	ASSERT_EQ(0, imp_map(self->p.imp, s->handle, &m))
+		TH_LOG("MAP: %s", strerror(errno));
+	return true;
+}
+
+static void revoke_call(FAULT_SELF *self, struct step *s)
+{
+	s->result = exp_revoke(self->p.exp, P2PBUF_EXP_REVOKE, 0, s->buf);
+	s->ret = s->result < 0 ? -errno : 0;
+}
+
+static void revoke_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+			 struct step *s)
+{
+	struct p2pbuf_imp_status st;
+	__u32 att, maps, state;
+
+	ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
+	exp_state(_metadata, self, s->buf, &att, &maps, &state);
+	if (s->ret) {
+		EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, state);
+		EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
+	} else {
+		EXPECT_EQ(1, s->result);
+		EXPECT_EQ((__u32)P2PBUF_EXP_BUF_REVOKED, state);
+		EXPECT_EQ(P2PBUF_IMP_STATE_INVALIDATED, st.state);
+		EXPECT_EQ(0U, maps);
+	}
+	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	close_buf(_metadata, self, s);
+}
+
+/*
+ * Sweep @op: fail its 1st, 2nd, ... allocation until it makes no more.
+ * Returns the number of failure points injected.
+ */
+static unsigned int sweep(struct __test_metadata *_metadata, FAULT_SELF *self,
+			  const struct sweep_op *op)
+{
+	unsigned int n, points = 0, enomem = 0, absorbed = 0, plain = 0;
+	int want = op->expect(self);
+
+	for (n = 1; n < MAX_NTH; n++) {
+		struct step s = { .buf = -1, .handle = -1, .result = -1 };
+		int injected;
+
+		if (!op->prepare(_metadata, self, &s))
+			return 0;
+		take_counts(self, &s);
+		ASSERT_EQ(0, nth_arm(self->nth, n));
+		op->call(self, &s);
+		injected = nth_disarm(self->nth);
+		ASSERT_LE(0, injected) TH_LOG("fail-nth: %s", strerror(-injected));
+
+		if (!injected) {
+			/* Past the last allocation: the plain call. */
+			EXPECT_EQ(want, s.ret) TH_LOG("%s without injection: %s",
+						      op->name, strerror(-s.ret));
+			op->check(_metadata, self, &s);
+			break;
+		}
+		points++;
+		if (s.ret == -ENOMEM)
+			enomem++;
+		else if (s.ret == want)
+			absorbed++;	/* a fallback took over, or the plain errno */
+		else
+			plain++;
+		EXPECT_TRUE(s.ret == -ENOMEM || s.ret == want)
+			TH_LOG("%s, allocation %u failed: %s", op->name, n,
+			       strerror(-s.ret));
+		op->check(_metadata, self, &s);
+		if (_metadata->exit_code)
+			TH_LOG("%s: first failure with allocation %u", op->name, n);
+		ASSERT_EQ(0, _metadata->exit_code);
+	}
+	ASSERT_GT(MAX_NTH, n) TH_LOG("%s: no end after %u allocations", op->name, n);
+	TH_LOG("%s: %u injected allocation failures: %u -ENOMEM, %u absorbed, %u other",
+	       op->name, points, enomem, absorbed, plain);
+	return points;
+}
+
+static const struct sweep_op op_export = {
+	"EXPORT", export_prepare, export_call, export_check, expect_zero,
+};
+static const struct sweep_op op_import = {
+	"IMPORT", import_prepare, import_call, import_check, expect_import,
+};
+static const struct sweep_op op_import_pinned = {
+	"IMPORT (pinned)", import_prepare, import_pinned_call, import_check,
+	expect_import,
+};
+static const struct sweep_op op_map = {
+	"MAP", map_prepare, map_call, map_check, expect_zero,
+};
+static const struct sweep_op op_query = {
+	"QUERY", map_prepare, query_call, query_check, expect_zero,
+};
+static const struct sweep_op op_revoke = {
+	"REVOKE", revoke_prepare, revoke_call, revoke_check, expect_zero,
+};
+
+/* Export allocates its buffer, the dma-buf and its file: every one fails. */
+TEST_F(fault, export_nth)
+{
+	EXPECT_LT(0U, sweep(_metadata, self, &op_export));
+}
+
+TEST_F(fault, import_nth)
+{
+	EXPECT_LT(0U, sweep(_metadata, self, &op_import));
+}
+
+TEST_F(fault, import_pinned_nth)
+{
+	EXPECT_LT(0U, sweep(_metadata, self, &op_import_pinned));
+}
+
+TEST_F(fault, map_nth)
+{
+	if (!need_route(_metadata, self))
+		return;
+	EXPECT_LT(0U, sweep(_metadata, self, &op_map));
+}
+
+TEST_F(fault, query_nth)
+{
+	if (!need_route(_metadata, self))
+		return;
+	EXPECT_LT(0U, sweep(_metadata, self, &op_query));
+}
+
+/* REVOKE allocates nothing today; the sweep proves it and keeps it so. */
+TEST_F(fault, revoke_nth)
+{
+	if (!need_route(_metadata, self))
+		return;
+	sweep(_metadata, self, &op_revoke);
+}
+
+/* Runs last: whatever the sweeps leaked is old enough to be reported. */
+TEST_F(fault, kmemleak_after_sweeps)
+{
+	int leaks, total = 0;
+
+	if (access("/sys/kernel/debug/kmemleak", W_OK))
+		SKIP(return, "kmemleak not available");
+	ASSERT_EQ(0, p2pbuf_kmemleak_settle());
+	leaks = p2pbuf_kmemleak_ours(&total);
+	ASSERT_LE(0, leaks);
+	TH_LOG("kmemleak: %d suspected leaks through p2pbuf, %d in all", leaks,
+	       total);
+	EXPECT_EQ(0, leaks);
+}
+
+TEST_HARNESS_MAIN
