@@ -240,7 +240,7 @@ __u64 exp_bar_phys(const char *bdf, __u32 bar)
 	return start;
 }
 
-int exp_debugfs_bufs(const char *bdf)
+int exp_debugfs_bufs(const char *bdf, const char *word)
 {
 	char path[256], line[256];
 	int n = 0;
@@ -252,7 +252,7 @@ int exp_debugfs_bufs(const char *bdf)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "buffer ", 7))
+		if (!strncmp(line, "buffer ", 7) && (!word || strstr(line, word)))
 			n++;
 	fclose(f);
 	return n;

@@ -63,9 +63,10 @@ __u64 exp_bar_phys(const char *bdf, __u32 bar);
 
 /*
  * Buffers the exporter's debugfs lists for @bdf (live, revoked or orphaned,
- * until their dma-buf is released), or -errno without debugfs.
+ * until their dma-buf is released) whose line contains @word (NULL: all),
+ * or -errno without debugfs.
  */
-int exp_debugfs_bufs(const char *bdf);
+int exp_debugfs_bufs(const char *bdf, const char *word);
 
 /* "/dev/<pfx><bdf>" into @path. */
 char *node_path(char *path, size_t len, const char *pfx, const char *bdf);

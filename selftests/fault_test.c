@@ -206,14 +206,14 @@ static void counts_unchanged(struct __test_metadata *_metadata,
 {
 	EXPECT_EQ(s->fds, p2pbuf_count_fds());
 	EXPECT_EQ(s->dmabufs, p2pbuf_count_dmabufs(EXP_NAME));
-	EXPECT_EQ(s->expbufs, exp_debugfs_bufs(self->p.pbdf));
+	EXPECT_EQ(s->expbufs, exp_debugfs_bufs(self->p.pbdf, NULL));
 }
 
 static void take_counts(FAULT_SELF *self, struct step *s)
 {
 	s->fds = p2pbuf_count_fds();
 	s->dmabufs = p2pbuf_count_dmabufs(EXP_NAME);
-	s->expbufs = exp_debugfs_bufs(self->p.pbdf);
+	s->expbufs = exp_debugfs_bufs(self->p.pbdf, NULL);
 }
 
 /* EXPORT: a new fd and buffer, or nothing at all. */
@@ -283,7 +283,7 @@ static void close_buf(struct __test_metadata *_metadata, FAULT_SELF *self,
 	close(s->buf);
 	s->buf = -1;
 	EXPECT_EQ(s->dmabufs - 1, p2pbuf_count_dmabufs(EXP_NAME));
-	EXPECT_EQ(s->expbufs - 1, exp_debugfs_bufs(self->p.pbdf));
+	EXPECT_EQ(s->expbufs - 1, exp_debugfs_bufs(self->p.pbdf, NULL));
 }
 
 static void import_check(struct __test_metadata *_metadata, FAULT_SELF *self,

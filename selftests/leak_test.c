@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * leak_test: the leak budget. P2PBUF_LEAK_CYCLES cycles (default 10000) of
+ *
+ *   EXPORT (two ranges) -> IMPORT -> MAP -> UNMAP -> MAP -> REVOKE
+ *   -> read the invalidation event -> RELEASE -> close the dma-buf
+ *
+ * then every count is back where it was (fds, dma-bufs, the exporter's
+ * buffers) and kmemleak reports no object allocated through either module.
+ * Where p2pbuf cannot route between the devices (NOT_SUPPORTED) a cycle is
+ * EXPORT -> IMPORT (refused, -EXDEV) -> REVOKE -> close. The time per cycle
+ * is logged, not judged.
+ *
+ * Needs the lab (P2PBUF_PROVIDER_BDF, P2PBUF_INITIATOR_BDF,
+ * P2PBUF_EXPECT_MAP) and, for the verdict on leaks, kmemleak in debugfs.
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include <linux/p2pbuf_exporter.h>
+#include <linux/p2pbuf_importer.h>
+
+#include "p2pbuf_test.h"
+#include "exporter_lib.h"
+
+#define DEFAULT_CYCLES	10000
+#define NR_SEGS		4U
+
+static const struct p2pbuf_exp_range leak_ranges[] = {
+	{ 0, 2 * PAGE }, { 8 * PAGE, PAGE },
+};
+
+#define NR_RANGES	ARRAY_SIZE(leak_ranges)
+
+FIXTURE(leak) {
+	struct exp_pair p;
+	long cycles;
+};
+
+FIXTURE_SETUP(leak)
+{
+	const char *env = p2pbuf_env("P2PBUF_LEAK_CYCLES");
+	char why[200], *end;
+
+	if (exp_pair_open(&self->p, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	ASSERT_NE((__u32)P2PBUF_MAP_UNKNOWN, self->p.expect)
+		TH_LOG("P2PBUF_EXPECT_MAP unset or unknown");
+	self->cycles = DEFAULT_CYCLES;
+	if (env) {
+		self->cycles = strtol(env, &end, 10);
+		ASSERT_TRUE(!*end && self->cycles > 0)
+			TH_LOG("P2PBUF_LEAK_CYCLES=%s is not a positive number", env);
+	}
+}
+
+FIXTURE_TEARDOWN(leak)
+{
+	exp_pair_close(&self->p);
+}
+
+/* One cycle; returns 0 or the number of the step that failed. */
+static int cycle(FIXTURE_DATA(leak) *self)
+{
+	struct p2pbuf_imp_seg segs[NR_SEGS];
+	struct p2pbuf_imp_map m = {
+		.argsz = sizeof(m), .max_segs = NR_SEGS,
+		.segs = (uintptr_t)segs,
+	};
+	struct p2pbuf_imp_event ev;
+	int buf, h, step = 0;
+
+	buf = exp_export(self->p.exp, self->p.bar, leak_ranges, NR_RANGES,
+			 O_RDWR | O_CLOEXEC, NULL);
+	if (buf < 0)
+		return 1;
+	if (self->p.expect == P2PBUF_MAP_NOT_SUPPORTED) {
+		if (imp_import(self->p.imp, buf, 0) != -1 || errno != EXDEV)
+			step = 2;
+		else if (exp_revoke(self->p.exp, P2PBUF_EXP_REVOKE, 0, buf) != 1)
+			step = 3;
+		close(buf);
+		return step;
+	}
+
+	h = imp_import(self->p.imp, buf, 0);
+	if (h < 0) {
+		close(buf);
+		return 2;
+	}
+	m.handle = h;
+	if (ioctl(self->p.imp, P2PBUF_IMP_MAP, &m) || m.map_type != self->p.expect ||
+	    m.length != 3 * PAGE)
+		step = 4;
+	else if (imp_handle_op(self->p.imp, P2PBUF_IMP_UNMAP, h))
+		step = 5;
+	else if (ioctl(self->p.imp, P2PBUF_IMP_MAP, &m))
+		step = 6;
+	else if (exp_revoke(self->p.exp, P2PBUF_EXP_REVOKE, 0, buf) != 1)
+		step = 7;
+	else if (read(self->p.imp, &ev, sizeof(ev)) != sizeof(ev) ||
+		 ev.handle != (__u32)h)
+		step = 8;
+	if (imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, h) && !step)
+		step = 9;
+	close(buf);
+	return step;
+}
+
+TEST_F_TIMEOUT(leak, cycles_then_kmemleak, 580)
+{
+	int fds = p2pbuf_count_fds();
+	int dmabufs = p2pbuf_count_dmabufs(EXP_NAME);
+	int expbufs = exp_debugfs_bufs(self->p.pbdf, NULL);
+	struct timespec t0, t1;
+	int leaks, total = 0;
+	double secs;
+	long i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < self->cycles; i++) {
+		int step = cycle(self);
+
+		ASSERT_EQ(0, step) TH_LOG("cycle %ld, step %d: %s", i, step,
+					  strerror(errno));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	TH_LOG("%ld cycles (%s) in %.1f s, %.2f ms per cycle", self->cycles,
+	       p2pbuf_env("P2PBUF_EXPECT_MAP"), secs,
+	       secs * 1000 / self->cycles);
+
+	EXPECT_EQ(fds, p2pbuf_count_fds());
+	EXPECT_EQ(dmabufs, p2pbuf_count_dmabufs(EXP_NAME));
+	EXPECT_EQ(expbufs, exp_debugfs_bufs(self->p.pbdf, NULL));
+
+	if (access("/sys/kernel/debug/kmemleak", W_OK))
+		SKIP(return, "kmemleak not available: no verdict on leaks");
+	ASSERT_EQ(0, p2pbuf_kmemleak_settle());
+	leaks = p2pbuf_kmemleak_ours(&total);
+	ASSERT_LE(0, leaks);
+	TH_LOG("kmemleak: %d suspected leaks through p2pbuf, %d in all", leaks,
+	       total);
+	EXPECT_EQ(0, leaks);
+}
+
+TEST_HARNESS_MAIN
