@@ -9,6 +9,8 @@ pkgs=(
 	qemu-system-x86
 	# kernel build dependencies
 	bc bison flex libelf-dev libssl-dev cpio xz-utils dwarves rsync kmod python3 perl gcc g++ make
+	# selftests/uabi_test_32: the 32-bit (compat ioctl) build of uabi_test
+	gcc-multilib
 	# static checkers for make lint
 	coccinelle ocaml-nox
 	# guest userspace helpers (run from the host's root filesystem over 9p)

@@ -4,6 +4,9 @@
 #   TOPO_DEVICES  QEMU -device arguments (array)
 #   TOPO_APPEND   extra kernel command line
 #   TOPO_EXPECT   map type p2pdma is expected to choose (see docs/lab.rst)
+#   TOPO_LEAK_CYCLES  cycles of selftests/leak_test (P2PBUF_LEAK_CYCLES
+#                 overrides): the full 10000 where a cycle is cheap, fewer
+#                 where mapping goes through the host bridge under TCG
 # Memory backends m0 (provider BAR), m1 (second ivshmem, for vfio-pci) are
 # created by vm.sh. Facts behind each expectation: shared/notes/qemu-lab.md.
 
@@ -23,6 +26,7 @@ topo_two_root_ports() {
 topo_select() {
 	TOPO_DEVICES=()
 	TOPO_APPEND=""
+	TOPO_LEAK_CYCLES=10000
 	case "$1" in
 	switch)
 		# (a) provider and initiator behind one PCIe switch: BUS_ADDR.

@@ -42,6 +42,7 @@ truncate -s 64M "$run/ivshmem0" "$run/ivshmem1"
 	printf 'P2PBUF_EXTRA_MODULES=%q\n' "${P2PBUF_EXTRA_MODULES:-}"
 	printf 'export P2PBUF_TOPOLOGY=%q\n' "$topo"
 	printf 'export P2PBUF_EXPECT_MAP=%q\n' "$TOPO_EXPECT"
+	printf 'export P2PBUF_LEAK_CYCLES=%q\n' "${P2PBUF_LEAK_CYCLES:-$TOPO_LEAK_CYCLES}"
 	printf 'export P2PBUF_VFIO_BDF=%q\n' "0000:00:06.0"
 	printf 'export PATH=%q\n' "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	# The igt run (lab/igt.sh): only when the host exported it for this boot.

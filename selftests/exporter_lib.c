@@ -22,6 +22,10 @@
 
 #include "exporter_lib.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 int exp_info(int fd, struct p2pbuf_exp_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -159,7 +163,7 @@ __u32 exp_expected_map_type(void)
 	const char *v = getenv("P2PBUF_EXPECT_MAP");
 	size_t i;
 
-	for (i = 0; v && i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; v && i < ARRAY_SIZE(names); i++)
 		if (!strcmp(v, names[i].name))
 			return names[i].type;
 	return P2PBUF_MAP_UNKNOWN;
@@ -186,7 +190,8 @@ int exp_pair_open(struct exp_pair *p, char *why, size_t whylen)
 	p->pbdf = getenv("P2PBUF_PROVIDER_BDF");
 	p->ibdf = getenv("P2PBUF_INITIATOR_BDF");
 	if (!p->pbdf || !*p->pbdf || !p->ibdf || !*p->ibdf) {
-		snprintf(why, whylen, "not in the lab: P2PBUF_PROVIDER_BDF or P2PBUF_INITIATOR_BDF unset");
+		snprintf(why, whylen, "not in the lab: %s unset",
+			 "P2PBUF_PROVIDER_BDF or P2PBUF_INITIATOR_BDF");
 		return -ENOENT;
 	}
 	node_path(p->exp_node, sizeof(p->exp_node), "p2pbuf-exp-", p->pbdf);

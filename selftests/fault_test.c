@@ -471,19 +471,24 @@ static unsigned int sweep(struct __test_metadata *_metadata, FAULT_SELF *self,
 static const struct sweep_op op_export = {
 	"EXPORT", export_prepare, export_call, export_check, expect_zero,
 };
+
 static const struct sweep_op op_import = {
 	"IMPORT", import_prepare, import_call, import_check, expect_import,
 };
+
 static const struct sweep_op op_import_pinned = {
 	"IMPORT (pinned)", import_prepare, import_pinned_call, import_check,
 	expect_import,
 };
+
 static const struct sweep_op op_map = {
 	"MAP", map_prepare, map_call, map_check, expect_zero,
 };
+
 static const struct sweep_op op_query = {
 	"QUERY", map_prepare, query_call, query_check, expect_zero,
 };
+
 static const struct sweep_op op_revoke = {
 	"REVOKE", revoke_prepare, revoke_call, revoke_check, expect_zero,
 };

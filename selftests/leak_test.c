@@ -35,6 +35,8 @@ static const struct p2pbuf_exp_range leak_ranges[] = {
 
 #define NR_RANGES	ARRAY_SIZE(leak_ranges)
 
+#define LEAK_SELF FIXTURE_DATA(leak)
+
 FIXTURE(leak) {
 	struct exp_pair p;
 	long cycles;
@@ -63,7 +65,7 @@ FIXTURE_TEARDOWN(leak)
 }
 
 /* One cycle; returns 0 or the number of the step that failed. */
-static int cycle(FIXTURE_DATA(leak) *self)
+static int cycle(LEAK_SELF *self)
 {
 	struct p2pbuf_imp_seg segs[NR_SEGS];
 	struct p2pbuf_imp_map m = {

@@ -142,21 +142,25 @@ static int try_open_nodes(void *arg)
 	return 0;
 }
 
+static void root_only(struct __test_metadata *_metadata, const char *node)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(node, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0600U, st.st_mode & 07777) TH_LOG("%s", node);
+	EXPECT_EQ(0U, st.st_uid);
+	EXPECT_EQ(0U, st.st_gid);
+}
+
 /* The nodes are 0600 root:root and refuse nobody. */
 TEST_F(priv, nodes_refuse_unprivileged)
 {
-	const char *nodes[] = { self->p.exp_node, self->p.imp_node };
-	struct stat st;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(nodes); i++) {
-		ASSERT_EQ(0, stat(nodes[i], &st));
-		EXPECT_EQ(0600U, st.st_mode & 07777) TH_LOG("%s", nodes[i]);
-		EXPECT_EQ(0U, st.st_uid);
-		EXPECT_EQ(0U, st.st_gid);
-	}
+	root_only(_metadata, self->p.exp_node);
+	root_only(_metadata, self->p.imp_node);
 	EXPECT_EQ(0, as_nobody(try_open_nodes, self))
-		TH_LOG("exit 1: exporter node, 2: importer node, 3: exporter debugfs, 4: dma-buf debugfs, 100: could not drop privileges");
+		TH_LOG("exit 1: exporter node, 2: importer node, 3: exporter debugfs, %s",
+		       "4: dma-buf debugfs, 100: could not drop privileges");
 }
 
 /* Any 8-byte word of @p[0..@len) that is a secret address; true if so. */
@@ -265,7 +269,8 @@ TEST_F(priv, no_addresses_without_cap_sys_admin)
 	EXPECT_TRUE(leaks(self, &self->bar_phys, sizeof(self->bar_phys)));
 
 	EXPECT_EQ(0, as_nobody(nobody_uses_fds, self))
-		TH_LOG("exit 1-2: INFO, 3: IMPORT, 4-6: MAP, 7: STATUS, 8: QUERY, 9-10: REVOKE/RESTORE, 100: could not drop privileges");
+		TH_LOG("exit 1-2: INFO, 3: IMPORT, 4-6: MAP, 7: STATUS, 8: QUERY, %s",
+		       "9-10: REVOKE/RESTORE, 100: could not drop privileges");
 }
 
 TEST_HARNESS_MAIN

@@ -17,7 +17,8 @@
 # Environment (from the host, lab/vm.sh): P2PBUF_IGT_ROOTFS, P2PBUF_IGT_SUITES
 # (our suites), P2PBUF_IGT_TESTS (igt's tests), P2PBUF_IGT_ARGS (extra
 # igt_runner options, e.g. -x filters), P2PBUF_IGT_TEST_TIMEOUT,
-# P2PBUF_IGT_TIMEOUT (whole run).
+# P2PBUF_IGT_TIMEOUT (whole run), P2PBUF_IGT_LEAK_CYCLES (leak_test's cycles
+# under igt, default 1000: the KTAP run has done the topology's full count).
 R=$1
 rootfs=$P2PBUF_IGT_ROOTFS
 work=/tmp/igt
@@ -52,6 +53,7 @@ t0=$(date +%s)
 # shellcheck disable=SC2086
 timeout -k 10 "${P2PBUF_IGT_TIMEOUT:-1200}" chroot "$rootfs" /usr/bin/env \
 	HOME=/tmp PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	P2PBUF_LEAK_CYCLES="${P2PBUF_IGT_LEAK_CYCLES:-1000}" \
 	igt_runner -o \
 	--per-test-timeout "${P2PBUF_IGT_TEST_TIMEOUT:-180}" \
 	--dmesg-warn-level 4 \
