@@ -138,7 +138,9 @@ struct p2pbuf_exp_export {
  * buffer, or restoring a live one, changes nothing and is not an error.
  *
  * Errors: -EBADF (@fd is not open), -EINVAL (@fd is not a dma-buf exported
- * through this file, or bad flags/reserved), -ENODEV (device unbound).
+ * through this file, or bad flags/reserved), -ENODEV (device unbound),
+ * -EFAULT (the argument cannot be read, or @count cannot be written back:
+ * the revoke or restore has then taken place).
  */
 struct p2pbuf_exp_revoke {
 	__u32 argsz;
