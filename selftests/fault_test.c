@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fault_test: every allocation of EXPORT, IMPORT, MAP, QUERY and REVOKE
- * failed in turn, in the style of iommufd_fail_nth.c.
+ * fault_test: every allocation of EXPORT, IMPORT, MAP, QUERY, REVOKE, DMA
+ * and opening the importer failed in turn, in the style of
+ * iommufd_fail_nth.c.
  *
  * For n = 1, 2, ... the test writes n to /proc/self/task/<tid>/fail-nth
  * right before the ioctl, so the n-th allocation the ioctl makes on this
@@ -13,6 +14,8 @@
  * behind: no new fd, no dma-buf, no exporter buffer, no attachment, no
  * mapping; state it reports must match what it did. The last test asks
  * kmemleak whether anything allocated through either module leaked.
+ *
+ * The operations are in fault_test_ops.h, which this file includes.
  *
  * Needs the lab (P2PBUF_PROVIDER_BDF, P2PBUF_INITIATOR_BDF,
  * P2PBUF_EXPECT_MAP), debugfs and CONFIG_FAILSLAB with
@@ -216,207 +219,7 @@ static void take_counts(FAULT_SELF *self, struct step *s)
 	s->expbufs = exp_debugfs_bufs(self->p.pbdf, NULL);
 }
 
-/* EXPORT: a new fd and buffer, or nothing at all. */
-
-static bool export_prepare(struct __test_metadata *_metadata,
-			   FAULT_SELF *self, struct step *s)
-{
-	return true;
-}
-
-static void export_call(FAULT_SELF *self, struct step *s)
-{
-	s->result = export_buf(self);
-	s->ret = s->result < 0 ? -errno : 0;
-}
-
-static void export_check(struct __test_metadata *_metadata, FAULT_SELF *self,
-			 struct step *s)
-{
-	struct p2pbuf_exp_query q;
-
-	if (s->ret) {
-		counts_unchanged(_metadata, self, s);
-		return;
-	}
-	ASSERT_EQ(0, exp_query(self->p.exp, s->result, NULL, 0, &q));
-	EXPECT_EQ(NR_RANGES, q.nr_ranges);
-	EXPECT_EQ(6 * PAGE, q.size);
-	EXPECT_EQ(s->dmabufs + 1, p2pbuf_count_dmabufs(EXP_NAME));
-	close(s->result);
-	counts_unchanged(_metadata, self, s);
-}
-
-/* IMPORT: an attachment and a handle, or neither. */
-
-static bool import_prepare(struct __test_metadata *_metadata,
-			   FAULT_SELF *self, struct step *s)
-{
-	s->buf = export_buf(self);
-	ASSERT_LE(0, s->buf) TH_LOG("EXPORT: %s", strerror(errno));
-	return true;
-}
-
-static void import_call_flags(FAULT_SELF *self, struct step *s, __u32 flags)
-{
-	s->result = imp_import(self->p.imp, s->buf, flags);
-	s->ret = s->result < 0 ? -errno : 0;
-}
-
-static void import_call(FAULT_SELF *self, struct step *s)
-{
-	import_call_flags(self, s, 0);
-}
-
-static void import_pinned_call(FAULT_SELF *self, struct step *s)
-{
-	import_call_flags(self, s, P2PBUF_IMP_IMPORT_PINNED);
-}
-
-/*
- * Without an attachment the buffer goes away with its fd: a reference the
- * failed import kept would keep it in the counts.
- */
-static void close_buf(struct __test_metadata *_metadata, FAULT_SELF *self,
-		      struct step *s)
-{
-	close(s->buf);
-	s->buf = -1;
-	EXPECT_EQ(s->dmabufs - 1, p2pbuf_count_dmabufs(EXP_NAME));
-	EXPECT_EQ(s->expbufs - 1, exp_debugfs_bufs(self->p.pbdf, NULL));
-}
-
-static void import_check(struct __test_metadata *_metadata, FAULT_SELF *self,
-			 struct step *s)
-{
-	struct p2pbuf_imp_status st;
-	__u32 att, maps, state;
-
-	exp_state(_metadata, self, s->buf, &att, &maps, &state);
-	if (s->ret) {
-		EXPECT_EQ(0U, att) TH_LOG("failed IMPORT left an attachment");
-	} else {
-		EXPECT_EQ(1U, att);
-		ASSERT_EQ(0, imp_status(self->p.imp, s->result, &st));
-		EXPECT_EQ(0U, st.state & P2PBUF_IMP_STATE_MAPPED);
-		EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE,
-					   s->result));
-	}
-	EXPECT_EQ(s->fds, p2pbuf_count_fds());
-	close_buf(_metadata, self, s);
-}
-
-/* MAP: mapped with every segment reported, or not mapped at all. */
-
-static bool map_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
-			struct step *s)
-{
-	if (!need_route(_metadata, self))
-		return false;
-	import_prepare(_metadata, self, s);
-	s->handle = imp_import(self->p.imp, s->buf, 0);
-	ASSERT_LE(0, s->handle) TH_LOG("IMPORT: %s", strerror(errno));
-	return true;
-}
-
-static void map_call(FAULT_SELF *self, struct step *s)
-{
-	struct p2pbuf_imp_seg segs[NR_SEGS];
-	struct p2pbuf_imp_map m = {
-		.argsz = sizeof(m), .handle = s->handle, .max_segs = NR_SEGS,
-		.segs = (uintptr_t)segs,
-	};
-
-	s->ret = ioctl(self->p.imp, P2PBUF_IMP_MAP, &m) ? -errno : 0;
-}
-
-static void map_check(struct __test_metadata *_metadata, FAULT_SELF *self,
-		      struct step *s)
-{
-	struct p2pbuf_imp_status st;
-	struct p2pbuf_imp_map m;
-	__u32 att, maps, state;
-
-	ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
-	exp_state(_metadata, self, s->buf, &att, &maps, &state);
-	EXPECT_EQ(1U, att);
-	if (s->ret) {
-		EXPECT_EQ(0U, st.state) TH_LOG("failed MAP left state %#x",
-					       st.state);
-		EXPECT_EQ(0U, maps) TH_LOG("failed MAP left a mapping");
-		/* The import is intact: it maps now. */
-		ASSERT_EQ(0, imp_map(self->p.imp, s->handle, &m))
-			TH_LOG("MAP after a failed MAP: %s", strerror(errno));
-	} else {
-		EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
-		EXPECT_EQ(6 * PAGE, st.length);
-		EXPECT_EQ(1U, maps);
-	}
-	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_UNMAP, s->handle));
-	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
-	EXPECT_EQ(s->fds, p2pbuf_count_fds());
-	close_buf(_metadata, self, s);
-}
-
-/* QUERY with room for the attachment: reported in full, or an error. */
-
-static void query_call(FAULT_SELF *self, struct step *s)
-{
-	struct p2pbuf_exp_attach_state st;
-	struct p2pbuf_exp_query q;
-
-	s->ret = exp_query(self->p.exp, s->buf, &st, 1, &q) ? -errno : 0;
-}
-
-static void query_check(struct __test_metadata *_metadata, FAULT_SELF *self,
-			struct step *s)
-{
-	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
-	EXPECT_EQ(s->fds, p2pbuf_count_fds());
-	close_buf(_metadata, self, s);
-}
-
-/* REVOKE of a mapped buffer: revoked and unmapped everywhere, or unchanged. */
-
-static bool revoke_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
-			   struct step *s)
-{
-	struct p2pbuf_imp_map m;
-
-	if (!map_prepare(_metadata, self, s))
-		return false;
-	ASSERT_EQ(0, imp_map(self->p.imp, s->handle, &m))
-		TH_LOG("MAP: %s", strerror(errno));
-	return true;
-}
-
-static void revoke_call(FAULT_SELF *self, struct step *s)
-{
-	s->result = exp_revoke(self->p.exp, P2PBUF_EXP_REVOKE, 0, s->buf);
-	s->ret = s->result < 0 ? -errno : 0;
-}
-
-static void revoke_check(struct __test_metadata *_metadata, FAULT_SELF *self,
-			 struct step *s)
-{
-	struct p2pbuf_imp_status st;
-	__u32 att, maps, state;
-
-	ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
-	exp_state(_metadata, self, s->buf, &att, &maps, &state);
-	if (s->ret) {
-		EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, state);
-		EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
-	} else {
-		EXPECT_EQ(1, s->result);
-		EXPECT_EQ((__u32)P2PBUF_EXP_BUF_REVOKED, state);
-		EXPECT_EQ(P2PBUF_IMP_STATE_INVALIDATED, st.state);
-		EXPECT_EQ(0U, maps);
-	}
-	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
-	EXPECT_EQ(s->fds, p2pbuf_count_fds());
-	close_buf(_metadata, self, s);
-}
+#include "fault_test_ops.h"
 
 /*
  * Sweep @op: fail its 1st, 2nd, ... allocation until it makes no more.
@@ -468,31 +271,6 @@ static unsigned int sweep(struct __test_metadata *_metadata, FAULT_SELF *self,
 	return points;
 }
 
-static const struct sweep_op op_export = {
-	"EXPORT", export_prepare, export_call, export_check, expect_zero,
-};
-
-static const struct sweep_op op_import = {
-	"IMPORT", import_prepare, import_call, import_check, expect_import,
-};
-
-static const struct sweep_op op_import_pinned = {
-	"IMPORT (pinned)", import_prepare, import_pinned_call, import_check,
-	expect_import,
-};
-
-static const struct sweep_op op_map = {
-	"MAP", map_prepare, map_call, map_check, expect_zero,
-};
-
-static const struct sweep_op op_query = {
-	"QUERY", map_prepare, query_call, query_check, expect_zero,
-};
-
-static const struct sweep_op op_revoke = {
-	"REVOKE", revoke_prepare, revoke_call, revoke_check, expect_zero,
-};
-
 /* Export allocates its buffer, the dma-buf and its file: every one fails. */
 TEST_F(fault, export_nth)
 {
@@ -529,6 +307,19 @@ TEST_F(fault, revoke_nth)
 	if (!need_route(_metadata, self))
 		return;
 	sweep(_metadata, self, &op_revoke);
+}
+
+TEST_F(fault, dma_nth)
+{
+	if (!need_route(_metadata, self))
+		return;
+	EXPECT_LT(0U, sweep(_metadata, self, &op_dma));
+}
+
+/* The importer allocates per open file. */
+TEST_F(fault, open_importer_nth)
+{
+	EXPECT_LT(0U, sweep(_metadata, self, &op_open));
 }
 
 /* Runs last: whatever the sweeps leaked is old enough to be reported. */

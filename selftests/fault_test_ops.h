@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fault_test: the operations swept, each as prepare (before the failure is
+ * armed), the call itself, and the check of what it left. Not a header of
+ * its own: fault_test.c includes it after its fixture and helpers
+ * (kselftest_harness.h allows one translation unit per program).
+ */
+#ifndef P2PBUF_FAULT_TEST_OPS_H
+#define P2PBUF_FAULT_TEST_OPS_H
+
+/* EXPORT: a new fd and buffer, or nothing at all. */
+
+static bool export_prepare(struct __test_metadata *_metadata,
+			   FAULT_SELF *self, struct step *s)
+{
+	return true;
+}
+
+static void export_call(FAULT_SELF *self, struct step *s)
+{
+	s->result = export_buf(self);
+	s->ret = s->result < 0 ? -errno : 0;
+}
+
+static void export_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+			 struct step *s)
+{
+	struct p2pbuf_exp_query q;
+
+	if (s->ret) {
+		counts_unchanged(_metadata, self, s);
+		return;
+	}
+	ASSERT_EQ(0, exp_query(self->p.exp, s->result, NULL, 0, &q));
+	EXPECT_EQ(NR_RANGES, q.nr_ranges);
+	EXPECT_EQ(6 * PAGE, q.size);
+	EXPECT_EQ(s->dmabufs + 1, p2pbuf_count_dmabufs(EXP_NAME));
+	close(s->result);
+	counts_unchanged(_metadata, self, s);
+}
+
+/* IMPORT: an attachment and a handle, or neither. */
+
+static bool import_prepare(struct __test_metadata *_metadata,
+			   FAULT_SELF *self, struct step *s)
+{
+	s->buf = export_buf(self);
+	ASSERT_LE(0, s->buf) TH_LOG("EXPORT: %s", strerror(errno));
+	return true;
+}
+
+static void import_call_flags(FAULT_SELF *self, struct step *s, __u32 flags)
+{
+	s->result = imp_import(self->p.imp, s->buf, flags);
+	s->ret = s->result < 0 ? -errno : 0;
+}
+
+static void import_call(FAULT_SELF *self, struct step *s)
+{
+	import_call_flags(self, s, 0);
+}
+
+static void import_pinned_call(FAULT_SELF *self, struct step *s)
+{
+	import_call_flags(self, s, P2PBUF_IMP_IMPORT_PINNED);
+}
+
+/*
+ * Without an attachment the buffer goes away with its fd: a reference the
+ * failed import kept would keep it in the counts.
+ */
+static void close_buf(struct __test_metadata *_metadata, FAULT_SELF *self,
+		      struct step *s)
+{
+	close(s->buf);
+	s->buf = -1;
+	EXPECT_EQ(s->dmabufs - 1, p2pbuf_count_dmabufs(EXP_NAME));
+	EXPECT_EQ(s->expbufs - 1, exp_debugfs_bufs(self->p.pbdf, NULL));
+}
+
+static void import_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+			 struct step *s)
+{
+	struct p2pbuf_imp_status st;
+	__u32 att, maps, state;
+
+	exp_state(_metadata, self, s->buf, &att, &maps, &state);
+	if (s->ret) {
+		EXPECT_EQ(0U, att) TH_LOG("failed IMPORT left an attachment");
+	} else {
+		EXPECT_EQ(1U, att);
+		ASSERT_EQ(0, imp_status(self->p.imp, s->result, &st));
+		EXPECT_EQ(0U, st.state & P2PBUF_IMP_STATE_MAPPED);
+		EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE,
+					   s->result));
+	}
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	close_buf(_metadata, self, s);
+}
+
+/* MAP: mapped with every segment reported, or not mapped at all. */
+
+static bool map_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
+			struct step *s)
+{
+	if (!need_route(_metadata, self))
+		return false;
+	import_prepare(_metadata, self, s);
+	s->handle = imp_import(self->p.imp, s->buf, 0);
+	ASSERT_LE(0, s->handle) TH_LOG("IMPORT: %s", strerror(errno));
+	return true;
+}
+
+static void map_call(FAULT_SELF *self, struct step *s)
+{
+	struct p2pbuf_imp_seg segs[NR_SEGS];
+	struct p2pbuf_imp_map m = {
+		.argsz = sizeof(m), .handle = s->handle, .max_segs = NR_SEGS,
+		.segs = (uintptr_t)segs,
+	};
+
+	s->ret = ioctl(self->p.imp, P2PBUF_IMP_MAP, &m) ? -errno : 0;
+}
+
+static void map_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+		      struct step *s)
+{
+	struct p2pbuf_imp_status st;
+	struct p2pbuf_imp_map m;
+	__u32 att, maps, state;
+
+	ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
+	exp_state(_metadata, self, s->buf, &att, &maps, &state);
+	EXPECT_EQ(1U, att);
+	if (s->ret) {
+		EXPECT_EQ(0U, st.state) TH_LOG("failed MAP left state %#x",
+					       st.state);
+		EXPECT_EQ(0U, maps) TH_LOG("failed MAP left a mapping");
+		/* The import is intact: it maps now. */
+		ASSERT_EQ(0, imp_map(self->p.imp, s->handle, &m))
+			TH_LOG("MAP after a failed MAP: %s", strerror(errno));
+	} else {
+		EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
+		EXPECT_EQ(6 * PAGE, st.length);
+		EXPECT_EQ(1U, maps);
+	}
+	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_UNMAP, s->handle));
+	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	close_buf(_metadata, self, s);
+}
+
+/* QUERY with room for the attachment: reported in full, or an error. */
+
+static void query_call(FAULT_SELF *self, struct step *s)
+{
+	struct p2pbuf_exp_attach_state st;
+	struct p2pbuf_exp_query q;
+
+	s->ret = exp_query(self->p.exp, s->buf, &st, 1, &q) ? -errno : 0;
+}
+
+static void query_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+			struct step *s)
+{
+	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	close_buf(_metadata, self, s);
+}
+
+/* REVOKE of a mapped buffer: revoked and unmapped everywhere, or unchanged. */
+
+static bool revoke_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
+			   struct step *s)
+{
+	struct p2pbuf_imp_map m;
+
+	if (!map_prepare(_metadata, self, s))
+		return false;
+	ASSERT_EQ(0, imp_map(self->p.imp, s->handle, &m))
+		TH_LOG("MAP: %s", strerror(errno));
+	return true;
+}
+
+static void revoke_call(FAULT_SELF *self, struct step *s)
+{
+	s->result = exp_revoke(self->p.exp, P2PBUF_EXP_REVOKE, 0, s->buf);
+	s->ret = s->result < 0 ? -errno : 0;
+}
+
+static void revoke_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+			 struct step *s)
+{
+	struct p2pbuf_imp_status st;
+	__u32 att, maps, state;
+
+	ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
+	exp_state(_metadata, self, s->buf, &att, &maps, &state);
+	if (s->ret) {
+		EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, state);
+		EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
+	} else {
+		EXPECT_EQ(1, s->result);
+		EXPECT_EQ((__u32)P2PBUF_EXP_BUF_REVOKED, state);
+		EXPECT_EQ(P2PBUF_IMP_STATE_INVALIDATED, st.state);
+		EXPECT_EQ(0U, maps);
+	}
+	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	close_buf(_metadata, self, s);
+}
+
+/* DMA into a mapped import: the mapping survives a failed transfer. */
+
+static bool dma_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
+			struct step *s)
+{
+	struct p2pbuf_imp_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.argsz = sizeof(info);
+	ASSERT_EQ(0, ioctl(self->p.imp, P2PBUF_IMP_INFO, &info));
+	if (!info.engine[0])
+		SKIP(return false, "the initiator has no DMA engine");
+	return revoke_prepare(_metadata, self, s);
+}
+
+static void dma_call(FAULT_SELF *self, struct step *s)
+{
+	static unsigned char data[256];
+	struct p2pbuf_imp_dma d = {
+		.argsz = sizeof(d), .flags = P2PBUF_IMP_DMA_TO_BUF,
+		.handle = s->handle, .offset = PAGE, .length = sizeof(data),
+		.data = (uintptr_t)data,
+	};
+
+	s->ret = ioctl(self->p.imp, P2PBUF_IMP_DMA, &d) ? -errno : 0;
+}
+
+static void dma_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+		      struct step *s)
+{
+	struct p2pbuf_imp_status st;
+
+	ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
+	EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
+	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+	close_buf(_metadata, self, s);
+}
+
+/* open() of the importer's node: a file, or nothing. */
+
+static void open_call(FAULT_SELF *self, struct step *s)
+{
+	s->result = open(self->p.imp_node, O_RDWR | O_CLOEXEC);
+	s->ret = s->result < 0 ? -errno : 0;
+}
+
+static void open_check(struct __test_metadata *_metadata, FAULT_SELF *self,
+		       struct step *s)
+{
+	struct p2pbuf_imp_info info;
+
+	if (!s->ret) {
+		memset(&info, 0, sizeof(info));
+		info.argsz = sizeof(info);
+		EXPECT_EQ(0, ioctl(s->result, P2PBUF_IMP_INFO, &info));
+		close(s->result);
+	}
+	EXPECT_EQ(s->fds, p2pbuf_count_fds());
+}
+
+static const struct sweep_op op_export = {
+	"EXPORT", export_prepare, export_call, export_check, expect_zero,
+};
+
+static const struct sweep_op op_import = {
+	"IMPORT", import_prepare, import_call, import_check, expect_import,
+};
+
+static const struct sweep_op op_import_pinned = {
+	"IMPORT (pinned)", import_prepare, import_pinned_call, import_check,
+	expect_import,
+};
+
+static const struct sweep_op op_map = {
+	"MAP", map_prepare, map_call, map_check, expect_zero,
+};
+
+static const struct sweep_op op_query = {
+	"QUERY", map_prepare, query_call, query_check, expect_zero,
+};
+
+static const struct sweep_op op_revoke = {
+	"REVOKE", revoke_prepare, revoke_call, revoke_check, expect_zero,
+};
+
+static const struct sweep_op op_dma = {
+	"DMA", dma_prepare, dma_call, dma_check, expect_zero,
+};
+
+static const struct sweep_op op_open = {
+	"open(importer)", export_prepare, open_call, open_check, expect_zero,
+};
+
+#endif /* P2PBUF_FAULT_TEST_OPS_H */
