@@ -2,11 +2,15 @@
 /*
  * leak_test: the leak budget. P2PBUF_LEAK_CYCLES cycles (default 10000) of
  *
- *   EXPORT (two ranges) -> IMPORT -> MAP -> UNMAP -> MAP -> REVOKE
- *   -> read the invalidation event -> RELEASE -> close the dma-buf
+ *   EXPORT (two ranges) -> IMPORT -> MAP -> REVOKE (the importer's
+ *   invalidate_mappings unmaps) -> read the event -> RELEASE -> close
+ *
+ * and, every other cycle, the explicit way:
+ *
+ *   EXPORT -> IMPORT -> MAP -> UNMAP -> RELEASE -> REVOKE -> close
  *
  * shared between LEAK_WORKERS processes with exporter and importer files of
- * their own (the guest has two CPUs), then every count is back where it was
+ * their own (the guest has two CPUs). Then every count is back where it was
  * (fds, dma-bufs, the exporter's buffers) and kmemleak reports no object
  * allocated through either module. Where p2pbuf cannot route between the
  * devices (NOT_SUPPORTED) a cycle is EXPORT -> IMPORT (refused, -EXDEV) ->
@@ -65,8 +69,20 @@ FIXTURE_TEARDOWN(leak)
 	exp_pair_close(&self->p);
 }
 
-/* One cycle; returns 0 or the number of the step that failed. */
-static int cycle(const struct exp_pair *p)
+/* UNMAP, RELEASE, then REVOKE with no importer left: 0 or the failed step. */
+static int cycle_explicit(const struct exp_pair *p, int buf, int h)
+{
+	if (imp_handle_op(p->imp, P2PBUF_IMP_UNMAP, h))
+		return 8;
+	if (imp_handle_op(p->imp, P2PBUF_IMP_RELEASE, h))
+		return 9;
+	if (exp_revoke(p->exp, P2PBUF_EXP_REVOKE, 0, buf) != 1)
+		return 10;
+	return 0;
+}
+
+/* Cycle @i; returns 0 or the number of the step that failed. */
+static int cycle(const struct exp_pair *p, long i)
 {
 	struct p2pbuf_imp_seg segs[NR_SEGS];
 	struct p2pbuf_imp_map m = {
@@ -98,17 +114,15 @@ static int cycle(const struct exp_pair *p)
 	if (ioctl(p->imp, P2PBUF_IMP_MAP, &m) || m.map_type != p->expect ||
 	    m.length != 3 * PAGE)
 		step = 4;
-	else if (imp_handle_op(p->imp, P2PBUF_IMP_UNMAP, h))
-		step = 5;
-	else if (ioctl(p->imp, P2PBUF_IMP_MAP, &m))
-		step = 6;
+	else if (i & 1)
+		step = cycle_explicit(p, buf, h);
 	else if (exp_revoke(p->exp, P2PBUF_EXP_REVOKE, 0, buf) != 1)
-		step = 7;
+		step = 5;
 	else if (read(p->imp, &ev, sizeof(ev)) != sizeof(ev) ||
 		 ev.handle != (__u32)h)
-		step = 8;
-	if (imp_handle_op(p->imp, P2PBUF_IMP_RELEASE, h) && !step)
-		step = 9;
+		step = 6;
+	if (!(i & 1) && imp_handle_op(p->imp, P2PBUF_IMP_RELEASE, h) && !step)
+		step = 7;
 	close(buf);
 	return step;
 }
@@ -125,7 +139,7 @@ static int worker(const struct exp_pair *parent, long n)
 	if (p.exp < 0 || p.imp < 0)
 		return 100;
 	for (i = 0; i < n; i++) {
-		step = cycle(&p);
+		step = cycle(&p, i);
 		if (step) {
 			fprintf(stderr, "# leak process %d: cycle %ld, step %d: %s\n",
 				getpid(), i, step, strerror(errno));
