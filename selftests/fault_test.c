@@ -37,6 +37,11 @@
 /* Far more than any of the calls allocates; reaching it fails the sweep. */
 #define MAX_NTH		1000U
 #define NR_SEGS		8
+/*
+ * Seconds per sweep: a few under TCG+KASAN, but the harness' default of 30
+ * is too close on a loaded host. The kmemleak test's two scans take longer.
+ */
+#define SWEEP_TIMEOUT	120
 
 static const struct p2pbuf_exp_range fault_ranges[] = {
 	{ 0, 2 * PAGE }, { 8 * PAGE, PAGE }, { 4 * PAGE, 3 * PAGE },
@@ -272,29 +277,29 @@ static unsigned int sweep(struct __test_metadata *_metadata, FAULT_SELF *self,
 }
 
 /* Export allocates its buffer, the dma-buf and its file: every one fails. */
-TEST_F(fault, export_nth)
+TEST_F_TIMEOUT(fault, export_nth, SWEEP_TIMEOUT)
 {
 	EXPECT_LT(0U, sweep(_metadata, self, &op_export));
 }
 
-TEST_F(fault, import_nth)
+TEST_F_TIMEOUT(fault, import_nth, SWEEP_TIMEOUT)
 {
 	EXPECT_LT(0U, sweep(_metadata, self, &op_import));
 }
 
-TEST_F(fault, import_pinned_nth)
+TEST_F_TIMEOUT(fault, import_pinned_nth, SWEEP_TIMEOUT)
 {
 	EXPECT_LT(0U, sweep(_metadata, self, &op_import_pinned));
 }
 
-TEST_F(fault, map_nth)
+TEST_F_TIMEOUT(fault, map_nth, SWEEP_TIMEOUT)
 {
 	if (!need_route(_metadata, self))
 		return;
 	EXPECT_LT(0U, sweep(_metadata, self, &op_map));
 }
 
-TEST_F(fault, query_nth)
+TEST_F_TIMEOUT(fault, query_nth, SWEEP_TIMEOUT)
 {
 	if (!need_route(_metadata, self))
 		return;
@@ -302,14 +307,14 @@ TEST_F(fault, query_nth)
 }
 
 /* REVOKE allocates nothing today; the sweep proves it and keeps it so. */
-TEST_F(fault, revoke_nth)
+TEST_F_TIMEOUT(fault, revoke_nth, SWEEP_TIMEOUT)
 {
 	if (!need_route(_metadata, self))
 		return;
 	sweep(_metadata, self, &op_revoke);
 }
 
-TEST_F(fault, dma_nth)
+TEST_F_TIMEOUT(fault, dma_nth, SWEEP_TIMEOUT)
 {
 	if (!need_route(_metadata, self))
 		return;
@@ -317,13 +322,13 @@ TEST_F(fault, dma_nth)
 }
 
 /* The importer allocates per open file. */
-TEST_F(fault, open_importer_nth)
+TEST_F_TIMEOUT(fault, open_importer_nth, SWEEP_TIMEOUT)
 {
 	EXPECT_LT(0U, sweep(_metadata, self, &op_open));
 }
 
 /* Runs last: whatever the sweeps leaked is old enough to be reported. */
-TEST_F(fault, kmemleak_after_sweeps)
+TEST_F_TIMEOUT(fault, kmemleak_after_sweeps, 180)
 {
 	int leaks, total = 0;
 
