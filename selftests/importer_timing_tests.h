@@ -14,34 +14,6 @@
 #define CYCLES		8U
 #define UNWRITTEN	(~0ULL)
 
-static int imp_map_cycles(int fd, __u32 handle, __u32 n,
-			  struct p2pbuf_imp_cycle *cycles,
-			  struct p2pbuf_imp_map_cycles *arg)
-{
-	memset(arg, 0, sizeof(*arg));
-	arg->argsz = sizeof(*arg);
-	arg->handle = handle;
-	arg->nr_cycles = n;
-	arg->cycles = (uintptr_t)cycles;
-	return imp_errno(ioctl(fd, P2PBUF_IMP_MAP_CYCLES, arg));
-}
-
-static int imp_timing(int fd, __u32 handle, struct p2pbuf_imp_timing *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->argsz = sizeof(*t);
-	t->handle = handle;
-	return imp_errno(ioctl(fd, P2PBUF_IMP_TIMING, t));
-}
-
-static __u64 imp_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /*
  * MAP_CYCLES on a udmabuf import: every cycle's times are written, the
  * mapping is classified, and the import is left as it was; a mapped import
