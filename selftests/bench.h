@@ -81,6 +81,7 @@ struct bench_slab {
 		long long objsize;
 	} caches[512];
 };
+
 int bench_slab_read(struct bench_slab *s);
 void json_slab_delta(struct bench_ctx *c, const struct bench_slab *a,
 		     const struct bench_slab *b, unsigned int cycles);
@@ -114,6 +115,7 @@ struct bench_revoke_src {
 	bool keeps_imports;
 	void *priv;
 };
+
 void bench_revoke(struct bench_ctx *c, const char *key,
 		  const struct bench_revoke_src *src);
 

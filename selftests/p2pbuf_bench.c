@@ -51,34 +51,31 @@ static void bench_defaults(struct bench_cfg *cfg, bool quick)
 	}
 }
 
-static void bench_env_uint(const char *name, unsigned long long *v)
+/* The number in environment variable @name, or @def. */
+static unsigned long long bench_env_ull(const char *name,
+					unsigned long long def)
 {
 	const char *s = p2pbuf_env(name);
 
-	if (s)
-		*v = strtoull(s, NULL, 0);
+	return s ? strtoull(s, NULL, 0) : def;
 }
 
 static void bench_env(struct bench_cfg *cfg)
 {
 	const char *mn = p2pbuf_env("P2PBUF_BENCH_MN");
-	unsigned long long v;
+	unsigned long v;
 	char *end;
 
-#define ENV_UINT(name, field)				\
-	do {						\
-		v = cfg->field;				\
-		bench_env_uint(name, &v);		\
-		cfg->field = v;				\
-	} while (0)
-	ENV_UINT("P2PBUF_BENCH_CYCLES", cycles);
-	ENV_UINT("P2PBUF_BENCH_BUF_SIZE", buf_size);
-	ENV_UINT("P2PBUF_BENCH_MAX_SIZE", max_size);
-	ENV_UINT("P2PBUF_BENCH_POINT_MS", point_ms);
-	ENV_UINT("P2PBUF_BENCH_SLAB_CYCLES", slab_cycles);
-	ENV_UINT("P2PBUF_BENCH_REPS", revoke_reps);
-	ENV_UINT("P2PBUF_BENCH_DMA_XFERS", dma_xfers);
-#undef ENV_UINT
+	cfg->cycles = bench_env_ull("P2PBUF_BENCH_CYCLES", cfg->cycles);
+	cfg->buf_size = bench_env_ull("P2PBUF_BENCH_BUF_SIZE", cfg->buf_size);
+	cfg->max_size = bench_env_ull("P2PBUF_BENCH_MAX_SIZE", cfg->max_size);
+	cfg->point_ms = bench_env_ull("P2PBUF_BENCH_POINT_MS", cfg->point_ms);
+	cfg->slab_cycles = bench_env_ull("P2PBUF_BENCH_SLAB_CYCLES",
+					 cfg->slab_cycles);
+	cfg->revoke_reps = bench_env_ull("P2PBUF_BENCH_REPS",
+					 cfg->revoke_reps);
+	cfg->dma_xfers = bench_env_ull("P2PBUF_BENCH_DMA_XFERS",
+				       cfg->dma_xfers);
 	if (!mn)
 		return;
 	cfg->nr_mn = 0;
@@ -164,7 +161,8 @@ static unsigned long long bench_bar_size(const char *bdf)
 	if (!f)
 		return 0;
 	for (i = 0; i <= BENCH_BAR && fgets(line, sizeof(line), f); i++)
-		sscanf(line, "%llx %llx %llx", &start, &end, &flags);
+		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+			end = 0;
 	fclose(f);
 	return end > start ? end - start + 1 : 0;
 }
