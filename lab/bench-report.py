@@ -41,7 +41,7 @@ def table(rows, header):
     out = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths))]
     for r in rows:
         out.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
-    return "\n".join("  " + line for line in out)
+    return "\n".join(("  " + line).rstrip() for line in out)
 
 
 def size_name(b):
