@@ -66,6 +66,7 @@ void bench_dma(struct bench_ctx *c, const char *key, int dmabuf)
 	__u32 h = 0;
 	int ret;
 
+	fprintf(stderr, "bench: %s: %u DMA transfers each way\n", key, n);
 	json_open(c, key, '{');
 	ret = imp_info(c->imp, &info);
 	if (!ret && !info.dma_max)

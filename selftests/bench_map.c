@@ -102,6 +102,7 @@ void bench_map_one(struct bench_ctx *c, const char *key, int dmabuf)
 	__u32 type = 0;
 	int ret;
 
+	fprintf(stderr, "bench: %s: %u map+unmap cycles\n", key, c->cfg.cycles);
 	json_open(c, key, '{');
 	json_int(c, "size", c->cfg.buf_size);
 	t0 = bench_now_ns();
@@ -187,6 +188,8 @@ void bench_slab_cycles(struct bench_ctx *c, const char *key, int dmabuf)
 	__u32 h;
 	int ret;
 
+	fprintf(stderr, "bench: %s: slab before/after %u cycles\n", key,
+		c->cfg.slab_cycles);
 	json_open(c, key, '{');
 	a = calloc(1, sizeof(*a));
 	b = calloc(1, sizeof(*b));

@@ -240,6 +240,7 @@ static int bench_phase_p2pbuf(struct bench_ctx *c)
 	};
 	int buf, ret;
 
+	fprintf(stderr, "bench: p2pbuf_exporter on %s\n", c->provider_bdf);
 	json_open(c, "p2pbuf", '{');
 	ret = p2pbuf_reopen(c, &p);
 	if (ret) {
@@ -269,6 +270,7 @@ static int bench_phase_pages(struct bench_ctx *c)
 {
 	int buf, ret = 0;
 
+	fprintf(stderr, "bench: udmabuf\n");
 	json_open(c, "udmabuf", '{');
 	buf = bench_make_udmabuf(c, c->cfg.buf_size, NULL);
 	if (buf < 0) {
@@ -283,6 +285,7 @@ static int bench_phase_pages(struct bench_ctx *c)
 	bench_sweep(c, "sweep", bench_make_udmabuf, NULL);
 	json_close(c, '}');
 
+	fprintf(stderr, "bench: system dma-heap\n");
 	json_open(c, "heap", '{');
 	buf = bench_make_heap(c, c->cfg.buf_size, NULL);
 	if (buf < 0) {
@@ -339,6 +342,7 @@ static int bench_phase_vfio(struct bench_ctx *c)
 	char why[128];
 	int buf, ret;
 
+	fprintf(stderr, "bench: vfio-pci on %s\n", c->provider_bdf);
 	json_open(c, "vfio", '{');
 	ret = imp_vfio_open(&v, c->provider_bdf, why, sizeof(why));
 	if (ret) {
