@@ -69,7 +69,7 @@ def errors(node, path=""):
 def report_map_cycle(b):
     p = b.get("p2pbuf", {}).get("map_cycle")
     rows = []
-    for name in ("p2pbuf", "vfio", "udmabuf", "heap"):
+    for name in ("p2pbuf", "vfio", "udmabuf", "heap", "p2pbuf_again"):
         d = b.get(name, {}).get("map_cycle")
         if not d:
             continue
