@@ -207,6 +207,7 @@ def main(argv):
     print("  cpu: %s x %s; provider %s BAR %d (%s), initiator %s" % (
         m.get("cpu"), m.get("cpus"), m.get("provider"), m.get("bar", 2),
         size_name(m.get("bar_size", 0)), m.get("initiator")))
+    print("  host: %s; %s" % (m.get("host_cpu", "unknown"), m.get("qemu", "unknown")))
     print("  kernel debug: %s" % m.get("kernel_debug"))
     print("  command line: %s" % m.get("cmdline"))
     print()

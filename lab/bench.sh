@@ -52,6 +52,11 @@ bench_host() {
 		sed 's/^CONFIG_//' | tr '\n' ' ')
 	export P2PBUF_BENCH_KDEBUG=${P2PBUF_BENCH_KDEBUG% }
 	export P2PBUF_BENCH_QUICK=${P2PBUF_BENCH_QUICK:-0}
+	# What the guest cannot see: the host's CPU and the emulator.
+	P2PBUF_BENCH_HOST_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	export P2PBUF_BENCH_HOST_CPU="$P2PBUF_BENCH_HOST_CPU x $(nproc)"
+	P2PBUF_BENCH_QEMU=$(qemu-system-x86_64 --version | head -n 1)
+	export P2PBUF_BENCH_QEMU
 	# The benchmark takes minutes under TCG; the guest gives it 2100 s.
 	export P2PBUF_BOOT_TIMEOUT=${P2PBUF_BOOT_TIMEOUT:-2400}
 

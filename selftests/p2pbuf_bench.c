@@ -127,6 +127,10 @@ static void bench_meta(struct bench_ctx *c)
 	bench_grep("/proc/cpuinfo", "model name", buf, sizeof(buf));
 	json_str(c, "cpu", buf);
 	json_int(c, "cpus", sysconf(_SC_NPROCESSORS_ONLN));
+	env = p2pbuf_env("P2PBUF_BENCH_HOST_CPU");
+	json_str(c, "host_cpu", env ? env : "unknown");
+	env = p2pbuf_env("P2PBUF_BENCH_QEMU");
+	json_str(c, "qemu", env ? env : "unknown");
 	bench_grep("/proc/cmdline", NULL, buf, sizeof(buf));
 	json_str(c, "cmdline", buf);
 	env = p2pbuf_env("P2PBUF_BENCH_KDEBUG");
