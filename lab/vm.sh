@@ -46,6 +46,8 @@ truncate -s 64M "$run/ivshmem0" "$run/ivshmem1"
 	printf 'export PATH=%q\n' "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	# The igt run (lab/igt.sh): only when the host exported it for this boot.
 	for v in ${!P2PBUF_IGT_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
+	# Knobs of race_test and fuzz_test (docs/lab.rst), when set.
+	for v in ${!P2PBUF_RACE_@} ${!P2PBUF_FUZZ_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
 } > "$res/env.sh"
 rm -f "$res/done"
 
