@@ -224,7 +224,7 @@ static __u32 fuzz_revoke_model(struct fuzz *f, int s, int only, bool revoke)
 		struct fuzz_buf *buf = &f->buf[b];
 
 		if (!buf->used || buf->foreign || buf->owner != s ||
-		    (only >= 0 && b != only) || buf->revoked != revoke)
+		    (only >= 0 && b != only) || buf->revoked == revoke)
 			continue;
 		count++;
 		if (revoke)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -130,6 +131,7 @@ struct race_run {
 		     unsigned int i);
 	/* set by race_run_go() */
 	unsigned int done;
+	unsigned long ms;	/* how long the run took (reported only) */
 	bool stop;
 	pthread_barrier_t barrier;
 };
@@ -189,10 +191,12 @@ static inline void race_run_go(struct race_run *run)
 	pid_t pid[RACE_MAX_WORKERS];
 	pthread_t t[RACE_MAX_WORKERS];
 	pthread_barrierattr_t attr;
+	struct timespec t0, t1;
 	unsigned int i, p, n;
 
 	if (run->nr > RACE_MAX_WORKERS)
 		abort();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_barrierattr_init(&attr);
 	if (run->fork)
 		pthread_barrierattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
@@ -238,6 +242,17 @@ static inline void race_run_go(struct race_run *run)
 				  n, status);
 	}
 	pthread_barrier_destroy(&run->barrier);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	run->ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+}
+
+/*
+ * The lab collects stdout in a file: line-buffer it, so that what a test
+ * printed is there even when the suite is killed.
+ */
+static void __attribute__((constructor)) race_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 #endif /* P2PBUF_RACE_LIB_H */

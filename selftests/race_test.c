@@ -166,8 +166,8 @@ static void race_report(struct __test_metadata *_metadata, RACE_SELF *self,
 	struct race_log *log = self->c.log;
 	int now;
 
-	ksft_print_msg("%s: %u of %u iterations, %lu checked calls, %lu unexpected\n",
-		       what, run->done, run->iters, log->ops, log->bad);
+	ksft_print_msg("%s: %u of %u iterations, %lu checked calls, %lu unexpected, %lu ms\n",
+		       what, run->done, run->iters, log->ops, log->bad, run->ms);
 	EXPECT_EQ(0UL, log->bad) TH_LOG("first: %s", log->first);
 	EXPECT_EQ(run->iters, run->done);
 	if (self->dmabufs >= 0) {
