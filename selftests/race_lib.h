@@ -132,7 +132,7 @@ struct race_run {
 	/* set by race_run_go() */
 	unsigned int done;
 	unsigned long ms;	/* how long the run took (reported only) */
-	bool stop;
+	bool go[2];		/* iteration i runs: go[i % 2], see race_run_go() */
 	pthread_barrier_t barrier;
 };
 
@@ -165,7 +165,7 @@ static inline void race_worker_loop(struct race_run *run, unsigned int id)
 	for (i = 0;; i++) {
 		for (p = 0; p < run->phases; p++) {
 			pthread_barrier_wait(&run->barrier);
-			if (__atomic_load_n(&run->stop, __ATOMIC_SEQ_CST))
+			if (!p && !__atomic_load_n(&run->go[i % 2], __ATOMIC_SEQ_CST))
 				return;
 			run->work(run->ctx, id, p, i);
 		}
@@ -202,7 +202,6 @@ static inline void race_run_go(struct race_run *run)
 		pthread_barrierattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	pthread_barrier_init(&run->barrier, &attr, run->nr + 1);
 	pthread_barrierattr_destroy(&attr);
-	run->stop = false;
 	run->done = 0;
 	for (n = 0; n < run->nr; n++) {
 		w[n].run = run;
@@ -219,16 +218,27 @@ static inline void race_run_go(struct race_run *run)
 			abort();
 		}
 	}
-	for (i = 0; i < run->iters && !run->log->bad; i++) {
+	/*
+	 * Whether iteration i runs is published in go[i % 2] before the
+	 * barrier that starts it and read by the workers after it. A worker
+	 * reads it before it can reach the barrier of iteration i + 1, so the
+	 * caller cannot overwrite it (for i + 2) before every worker read it.
+	 */
+	for (i = 0;; i++) {
+		bool go = i < run->iters && !run->log->bad;
+
+		__atomic_store_n(&run->go[i % 2], go, __ATOMIC_SEQ_CST);
+		pthread_barrier_wait(&run->barrier);
+		if (!go)
+			break;
 		for (p = 0; p < run->phases; p++) {
-			pthread_barrier_wait(&run->barrier);
+			if (p)
+				pthread_barrier_wait(&run->barrier);
 			if (run->main)
 				run->main(run->ctx, p, i);
 		}
 		run->done = i + 1;
 	}
-	__atomic_store_n(&run->stop, true, __ATOMIC_SEQ_CST);
-	pthread_barrier_wait(&run->barrier);
 	for (n = 0; n < run->nr; n++) {
 		int status;
 
