@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 /* Default of P2PBUF_RACE_ITERS: lock-step iterations of each race. */
-#define RACE_ITERS_DEFAULT	1000
+#define RACE_ITERS_DEFAULT	500
 /* Default of P2PBUF_RACE_UNBINDS: unbind/rebind cycles of the unbind races. */
-#define RACE_UNBINDS_DEFAULT	16
+#define RACE_UNBINDS_DEFAULT	12
 
 /*
  * What the workers of one race saw, in memory shared with forked children:
