@@ -90,6 +90,13 @@ static void p2pbuf_exp_detach(struct dma_buf *dmabuf,
 
 	/* The core unlinked the attachment; the importer unmapped it all. */
 	WARN_ON_ONCE(state->nr_mappings);
+	if (state->bus_sgt) {
+		/* Bus addresses only: no DMA mapping, the provider unused. */
+		dma_resv_lock(dmabuf->resv, NULL);
+		p2pbuf_exp_sgt_unmap(attach, state->bus_sgt, false,
+				     DMA_BIDIRECTIONAL);
+		dma_resv_unlock(dmabuf->resv);
+	}
 	kfree(state);
 }
 
@@ -113,11 +120,16 @@ static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 	if (buf->revoked)
 		return ERR_PTR(-ENODEV);
 
-	sgt = p2pbuf_exp_sgt_map(buf, attach, state->split, dir);
-	if (IS_ERR(sgt))
-		return sgt;
-
-	state->map_type = p2pbuf_exp_map_type(buf, state->route, sgt);
+	/* A BUS_ADDR table never changes: build it once (sgt.c). */
+	sgt = state->bus_sgt;
+	if (!sgt) {
+		sgt = p2pbuf_exp_sgt_map(buf, attach, state->split, dir);
+		if (IS_ERR(sgt))
+			return sgt;
+		state->map_type = p2pbuf_exp_map_type(buf, state->route, sgt);
+		if (state->route == PCI_P2PDMA_MAP_BUS_ADDR)
+			state->bus_sgt = sgt;
+	}
 	state->nr_mappings++;
 	kref_get(&buf->maps);
 	return sgt;
@@ -132,7 +144,9 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(buf->dmabuf->resv);
 
-	p2pbuf_exp_sgt_unmap(attach, sgt, state->split, dir);
+	/* The BUS_ADDR table stays with the attachment until detach. */
+	if (sgt != state->bus_sgt)
+		p2pbuf_exp_sgt_unmap(attach, sgt, state->split, dir);
 	if (!WARN_ON_ONCE(!state->nr_mappings))
 		state->nr_mappings--;
 	/* Last use of @buf by this mapping: a revoke may be waiting for it. */

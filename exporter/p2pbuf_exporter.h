@@ -144,12 +144,16 @@ struct p2pbuf_exp_buf {
  * @map_type: enum p2pbuf_map_type of the latest mapping; under the
  *	dma_resv lock.
  * @nr_mappings: live mappings of this attachment; under the dma_resv lock.
+ * @bus_sgt: for a BUS_ADDR route, the table of the first mapping, handed
+ *	out again by every later one and freed at detach (see exporter/sgt.c);
+ *	NULL otherwise or before the first mapping. Under the dma_resv lock.
  */
 struct p2pbuf_exp_attach {
 	int route;
 	bool split;
 	u32 map_type;
 	u32 nr_mappings;
+	struct sg_table *bus_sgt;
 };
 
 /* main.c */

@@ -27,6 +27,16 @@
  *    that concatenates the ranges' tables. That costs one IOVA window per
  *    range instead of one per buffer; the importer cannot tell otherwise.
  *    BUS_ADDR routes never use an IOVA and take the direct path.
+ *
+ * A BUS_ADDR table holds PCI bus addresses and nothing else: no DMA API
+ * mapping, no IOVA, no reference to the provider. dmabuf.c therefore builds
+ * it at an attachment's first mapping, hands the same table to every later
+ * mapping of that attachment (as the system dma-heap hands out its
+ * per-attachment table) and frees it at detach. This saves the two
+ * allocations and frees that dma_buf_phys_vec_to_sgt() and
+ * dma_buf_free_sgt() cost per map+unmap cycle: docs/bench.rst has the
+ * numbers. Tables through the host bridge carry DMA mappings and are built
+ * and torn down on every cycle.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>

@@ -15,6 +15,7 @@
 #include <linux/capability.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
@@ -25,11 +26,15 @@
 
 static void p2pbuf_imp_buf_unmap_locked(struct p2pbuf_imp_buf *buf)
 {
+	u64 t0;
+
 	dma_resv_assert_held(buf->dmabuf->resv);
 
 	if (!buf->sgt)
 		return;
+	t0 = ktime_get_ns();
 	dma_buf_unmap_attachment(buf->attach, buf->sgt, DMA_BIDIRECTIONAL);
+	buf->unmap_ns = ktime_get_ns() - t0;
 	buf->sgt = NULL;
 	buf->nr_segs = 0;
 	buf->length = 0;
@@ -57,6 +62,7 @@ static void p2pbuf_imp_buf_unpin_locked(struct p2pbuf_imp_buf *buf)
 static void p2pbuf_imp_invalidate_mappings(struct dma_buf_attachment *attach)
 {
 	struct p2pbuf_imp_buf *buf = attach->importer_priv;
+	u64 t0 = ktime_get_ns();
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
@@ -65,6 +71,9 @@ static void p2pbuf_imp_invalidate_mappings(struct dma_buf_attachment *attach)
 	buf->invalidated = true;
 	buf->invalidations++;
 	p2pbuf_imp_event_queue(buf->file, buf->handle, buf->invalidations);
+	/* For P2PBUF_IMP_TIMING: the importer's share of a revoke. */
+	buf->inval_start_ns = t0;
+	buf->inval_ns = ktime_get_ns() - t0;
 }
 
 static const struct dma_buf_attach_ops p2pbuf_imp_attach_ops = {
@@ -321,7 +330,7 @@ int p2pbuf_imp_buf_map(struct p2pbuf_imp_file *file,
 	struct dma_resv *resv;
 	struct sg_table *sgt;
 	u32 nr, max = 0;
-	u64 length;
+	u64 length, t0, map_ns;
 	bool raw;
 	int ret;
 
@@ -350,7 +359,9 @@ int p2pbuf_imp_buf_map(struct p2pbuf_imp_file *file,
 		undo.pinned_now = true;
 	}
 
+	t0 = ktime_get_ns();
 	sgt = dma_buf_map_attachment(buf->attach, DMA_BIDIRECTIONAL);
+	map_ns = ktime_get_ns() - t0;
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
 		goto err_unpin;
@@ -373,6 +384,7 @@ int p2pbuf_imp_buf_map(struct p2pbuf_imp_file *file,
 	buf->length = length;
 	buf->map_type = p2pbuf_imp_map_type(file->idev->pdev, sgt);
 	buf->invalidated = false;
+	buf->map_ns = map_ns;
 
 	arg->map_type = buf->map_type;
 	arg->nr_segs = nr;

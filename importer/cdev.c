@@ -240,6 +240,8 @@ union p2pbuf_imp_ioctl_arg {
 	struct p2pbuf_imp_map map;
 	struct p2pbuf_imp_status status;
 	struct p2pbuf_imp_dma dma;
+	struct p2pbuf_imp_map_cycles cycles;
+	struct p2pbuf_imp_timing timing;
 };
 
 static long p2pbuf_imp_dispatch(struct p2pbuf_imp_file *file, unsigned int cmd,
@@ -275,6 +277,14 @@ static long p2pbuf_imp_dispatch(struct p2pbuf_imp_file *file, unsigned int cmd,
 		    arg->dma.reserved)
 			return -EINVAL;
 		return p2pbuf_imp_buf_dma(file, &arg->dma);
+	case P2PBUF_IMP_MAP_CYCLES:
+		if (arg->cycles.flags || arg->cycles.reserved)
+			return -EINVAL;
+		return p2pbuf_imp_buf_map_cycles(file, &arg->cycles);
+	case P2PBUF_IMP_TIMING:
+		if (arg->timing.flags || arg->timing.reserved)
+			return -EINVAL;
+		return p2pbuf_imp_buf_timing(file, &arg->timing);
 	}
 	return -ENOTTY;
 }
@@ -308,6 +318,12 @@ static long p2pbuf_imp_ioctl(struct file *filp, unsigned int cmd,
 	case P2PBUF_IMP_DMA:
 		ksize = sizeof(arg.dma);
 		break;
+	case P2PBUF_IMP_MAP_CYCLES:
+		ksize = sizeof(arg.cycles);
+		break;
+	case P2PBUF_IMP_TIMING:
+		ksize = sizeof(arg.timing);
+		break;
 	default:
 		return -ENOTTY;
 	}
@@ -326,9 +342,11 @@ static long p2pbuf_imp_ioctl(struct file *filp, unsigned int cmd,
 
 	/*
 	 * IMPORT and MAP copy their results out themselves, because a failed
-	 * copy must undo what they created. INFO and STATUS create nothing.
+	 * copy must undo what they created. The others with results create
+	 * nothing.
 	 */
-	if (!ret && (cmd == P2PBUF_IMP_INFO || cmd == P2PBUF_IMP_STATUS) &&
+	if (!ret && (cmd == P2PBUF_IMP_INFO || cmd == P2PBUF_IMP_STATUS ||
+		     cmd == P2PBUF_IMP_MAP_CYCLES || cmd == P2PBUF_IMP_TIMING) &&
 	    copy_to_user(uarg, &arg, ksize))
 		ret = -EFAULT;
 	return ret;

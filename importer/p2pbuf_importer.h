@@ -110,6 +110,11 @@ struct p2pbuf_imp_file {
  * @nr_segs: DMA segments of @sgt.
  * @length: DMA length of @sgt.
  * @invalidations: invalidation callbacks received.
+ * @map_ns: time the last successful MAP spent in dma_buf_map_attachment().
+ * @unmap_ns: time the last unmap spent in dma_buf_unmap_attachment().
+ * @inval_start_ns: ktime_get_ns() at the entry of the last invalidation.
+ * @inval_ns: time from that entry until the import was unmapped, unpinned
+ *	and its event queued.
  *
  * The fields from @sgt on are protected by the buffer's dma_resv lock: they
  * change in ioctls (which also hold @file->lock) and in the invalidate_mappings
@@ -129,6 +134,10 @@ struct p2pbuf_imp_buf {
 	u32 nr_segs;
 	u64 length;
 	u64 invalidations;
+	u64 map_ns;
+	u64 unmap_ns;
+	u64 inval_start_ns;
+	u64 inval_ns;
 };
 
 /* main.c */
@@ -152,6 +161,12 @@ int p2pbuf_imp_buf_status(struct p2pbuf_imp_file *file,
 void p2pbuf_imp_buf_release_all(struct p2pbuf_imp_file *file);
 struct p2pbuf_imp_buf *p2pbuf_imp_buf_lookup(struct p2pbuf_imp_file *file,
 					     u32 handle);
+
+/* timing.c */
+int p2pbuf_imp_buf_map_cycles(struct p2pbuf_imp_file *file,
+			      struct p2pbuf_imp_map_cycles *arg);
+int p2pbuf_imp_buf_timing(struct p2pbuf_imp_file *file,
+			  struct p2pbuf_imp_timing *arg);
 
 /* dma.c */
 int p2pbuf_imp_engine_probe(struct p2pbuf_imp_engine *eng,

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Install, idempotently, the host packages the lab needs: only those missing.
+#   deps.sh [PACKAGE...]    also the named extra packages (make bench: the
+#                           plot's python3-matplotlib)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,6 +15,7 @@ pkgs=(
 	coccinelle ocaml-nox
 	# guest userspace helpers (run from the host's root filesystem over 9p)
 	util-linux procps
+	"$@"
 )
 missing=()
 for p in "${pkgs[@]}"; do

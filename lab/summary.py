@@ -23,7 +23,8 @@ SPLAT_PATTERNS = [
      r"inconsistent lock state|suspicious RCU usage|lock held when returning|"
      r"INFO: trying to register non-static key|DEBUG_LOCKS_WARN_ON|BUG: MAX_LOCKDEP",
      "lockdep report"),
-    (r"DMA-API: (?!preallocated|debugging enabled|cacheline tracking)", "DMA-API debug error"),
+    (r"DMA-API: (?!preallocated|debugging enabled|debugging disabled on kernel command line|"
+     r"cacheline tracking)", "DMA-API debug error"),
     (r"rcu: INFO: .* detected stalls|rcu_.* self-detected stall", "RCU stall"),
     (r"blocked for more than \d+ seconds", "hung task"),
     (r"UBSAN:", "UBSAN report"),

@@ -5,11 +5,16 @@
 #   vm.sh TOPOLOGY JOB RESULTS_DIR
 #
 # JOB is what lab/guest/init.sh does: "check" (run the suites), "shell"
-# (interactive shell on the serial console), "harness-selftest". The
+# (interactive shell on the serial console), "harness-selftest", "demo",
+# "bench". The
 # guest gets the host's root filesystem read-only over virtio-9p (as virtme
 # does) and RESULTS_DIR writable as the 9p tag "results". Needs in the
 # environment: KOBJ (kernel build tree), P2PBUF_MODDIR (built modules),
 # P2PBUF_STDIR (built selftests), P2PBUF_SUITES (space-separated).
+# Optional: P2PBUF_IVSHMEM_SIZE, the provider's BAR 2 (size of its shared
+# memory, a power of two; default 64M; make bench uses 256M), P2PBUF_MEM
+# (guest RAM, default 1G), P2PBUF_APPEND (kernel command line), and
+# P2PBUF_BENCH_* (handed to the guest for the bench job).
 # Exit status: 0 if the guest finished its job, 124 on timeout, else QEMU's.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -29,7 +34,9 @@ res=$(cd "$res" && pwd)
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/p2pbuf-vm.XXXXXX")
 trap 'rm -rf "$run"' EXIT
-truncate -s 64M "$run/ivshmem0" "$run/ivshmem1"
+ivshmem_size=${P2PBUF_IVSHMEM_SIZE:-64M}
+truncate -s "$ivshmem_size" "$run/ivshmem0"
+truncate -s 64M "$run/ivshmem1"
 
 # What the guest init needs, as shell assignments it sources.
 {
@@ -44,9 +51,11 @@ truncate -s 64M "$run/ivshmem0" "$run/ivshmem1"
 	printf 'export P2PBUF_EXPECT_MAP=%q\n' "$TOPO_EXPECT"
 	printf 'export P2PBUF_VFIO_BDF=%q\n' "0000:00:06.0"
 	printf 'export PATH=%q\n' "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	# The igt run (lab/igt.sh): only when the host exported it for this boot.
-	for v in ${!P2PBUF_IGT_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
-	# Knobs of race_test and fuzz_test (docs/lab.rst), when set.
+	printf 'export P2PBUF_ACCEL=%q\n' "$([ "${P2PBUF_KVM:-0}" = 1 ] && echo kvm || echo tcg)"
+	# The igt run (lab/igt.sh) and the benchmark (lab/bench.sh): only when
+	# the host exported them for this boot.
+	for v in ${!P2PBUF_IGT_@} ${!P2PBUF_BENCH_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
+	# Knobs of race_test and fuzz_test (docs/stress.rst), when set.
 	for v in ${!P2PBUF_RACE_@} ${!P2PBUF_FUZZ_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
 } > "$res/env.sh"
 rm -f "$res/done"
@@ -67,7 +76,7 @@ qemu=(
 	qemu-system-x86_64 $accel -cpu "$TOPO_CPU" -m "${P2PBUF_MEM:-1G}" -smp 2
 	-machine q35 -nographic -no-reboot -nic none -vga none
 	-kernel "$KOBJ/arch/x86/boot/bzImage" -append "$append"
-	-object "memory-backend-file,id=m0,size=64M,mem-path=$run/ivshmem0,share=on"
+	-object "memory-backend-file,id=m0,size=$ivshmem_size,mem-path=$run/ivshmem0,share=on"
 	-object "memory-backend-file,id=m1,size=64M,mem-path=$run/ivshmem1,share=on"
 	"${TOPO_DEVICES[@]}"
 	-fsdev "local,id=rootfs,path=/,security_model=none,readonly=on,multidevs=remap"

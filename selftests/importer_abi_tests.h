@@ -34,6 +34,8 @@ union imp_arg {
 	struct p2pbuf_imp_map map;
 	struct p2pbuf_imp_status status;
 	struct p2pbuf_imp_dma dma;
+	struct p2pbuf_imp_map_cycles cycles;
+	struct p2pbuf_imp_timing timing;
 	unsigned char raw[256];
 };
 
@@ -58,6 +60,8 @@ enum bad_what {
 	FLAGS_ZERO,	/* DMA: no direction */
 	FLAGS_BOTH,	/* DMA: both directions */
 	RESERVED,	/* a reserved field non-zero */
+	CYCLES_ZERO,	/* MAP_CYCLES: nr_cycles 0 */
+	CYCLES_MANY,	/* MAP_CYCLES: nr_cycles above P2PBUF_IMP_MAX_CYCLES */
 };
 
 struct bad_case {
@@ -135,6 +139,24 @@ static void bad_fill(union imp_arg *a, const struct bad_case *bc,
 		a->dma.length = sizeof(c->data);
 		a->dma.data = (uintptr_t)c->data;
 		break;
+	case P2PBUF_IMP_MAP_CYCLES:
+		a->cycles.handle = handle;
+		/* One valid cycle, so that only the bent field is wrong. */
+		a->cycles.nr_cycles = bc->what == CYCLES_ZERO ? 0 :
+				      bc->what == CYCLES_MANY ?
+				      P2PBUF_IMP_MAX_CYCLES + 1 : 1;
+		if (bc->what == FLAGS_BIT)
+			a->cycles.flags = 1;
+		if (bc->what == RESERVED)
+			a->cycles.reserved = 1;
+		break;
+	case P2PBUF_IMP_TIMING:
+		a->timing.handle = handle;
+		if (bc->what == FLAGS_BIT)
+			a->timing.flags = 1;
+		if (bc->what == RESERVED)
+			a->timing.reserved = 1;
+		break;
 	}
 	/* argsz is the first field of every argument. */
 	a->info.argsz = bc->size + bc->argsz_delta;
@@ -162,8 +184,13 @@ static const struct bad_case bad_cases[] = {
 	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, FLAGS_BOTH, EINVAL, 0),
 	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, HANDLE_UNKNOWN, ENOENT, EOPNOTSUPP),
 	R(P2PBUF_IMP_DMA, p2pbuf_imp_dma, OK, ENXIO, EOPNOTSUPP),
+	R(P2PBUF_IMP_MAP_CYCLES, p2pbuf_imp_map_cycles, HANDLE_0, ENOENT, 0),
+	R(P2PBUF_IMP_MAP_CYCLES, p2pbuf_imp_map_cycles, HANDLE_UNKNOWN, ENOENT, 0),
+	R(P2PBUF_IMP_MAP_CYCLES, p2pbuf_imp_map_cycles, CYCLES_ZERO, EINVAL, 0),
+	R(P2PBUF_IMP_MAP_CYCLES, p2pbuf_imp_map_cycles, CYCLES_MANY, E2BIG, 0),
+	R(P2PBUF_IMP_TIMING, p2pbuf_imp_timing, HANDLE_UNKNOWN, ENOENT, 0),
 	/* Unknown ioctls: past the importer's last, the exporter's, another type. */
-	{ "ENOTTY: importer base + 7", _IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 7),
+	{ "ENOTTY: importer base + 9", _IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 9),
 	  sizeof(struct p2pbuf_imp_info), OK, 0, 0, ENOTTY, 0 },
 	{ "ENOTTY: importer base + 0x1f", _IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 0x1f),
 	  sizeof(struct p2pbuf_imp_info), OK, 0, 0, ENOTTY, 0 },
@@ -182,6 +209,8 @@ static const struct bad_case abi_cmds[] = {
 	ROW("UNMAP", P2PBUF_IMP_UNMAP, p2pbuf_imp_handle, OK, 0, 0, 0, 0),
 	ROW("STATUS", P2PBUF_IMP_STATUS, p2pbuf_imp_status, OK, 0, 0, 0, 0),
 	ROW("DMA", P2PBUF_IMP_DMA, p2pbuf_imp_dma, OK, 0, 0, 0, 0),
+	ROW("MAP_CYCLES", P2PBUF_IMP_MAP_CYCLES, p2pbuf_imp_map_cycles, OK, 0, 0, 0, 0),
+	ROW("TIMING", P2PBUF_IMP_TIMING, p2pbuf_imp_timing, OK, 0, 0, 0, 0),
 };
 
 #define ARGSZ_ZERO	INT_MIN

@@ -193,6 +193,27 @@ static inline int imp_dma(int fd, __u32 handle, __u32 flags, __u64 offset,
 	return imp_errno(ioctl(fd, P2PBUF_IMP_DMA, &arg));
 }
 
+/* P2PBUF_IMP_MAP_CYCLES: @n cycles, times into @cycles (may be NULL). */
+static inline int imp_map_cycles(int fd, __u32 handle, __u32 n,
+				 struct p2pbuf_imp_cycle *cycles,
+				 struct p2pbuf_imp_map_cycles *arg)
+{
+	memset(arg, 0, sizeof(*arg));
+	arg->argsz = sizeof(*arg);
+	arg->handle = handle;
+	arg->nr_cycles = n;
+	arg->cycles = (uintptr_t)cycles;
+	return imp_errno(ioctl(fd, P2PBUF_IMP_MAP_CYCLES, arg));
+}
+
+static inline int imp_timing(int fd, __u32 handle, struct p2pbuf_imp_timing *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->argsz = sizeof(*t);
+	t->handle = handle;
+	return imp_errno(ioctl(fd, P2PBUF_IMP_TIMING, t));
+}
+
 /* Wait up to @timeout_ms for one event; 0, -ETIMEDOUT or -errno. */
 static inline int imp_read_event(int fd, struct p2pbuf_imp_event *ev,
 				 int timeout_ms)
@@ -325,6 +346,15 @@ static inline long long imp_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Nanoseconds on the monotonic clock, the importer's TIMING clock. */
+static inline __u64 imp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* A PCI device opened through vfio-pci. */

@@ -4,7 +4,8 @@
  * exporters: the ioctl ABI's rejections, udmabuf and system dma-heap imports
  * (page backed: NOT_P2P), pinned imports, data moved by the device's DMA
  * engine, events, unbinding with open files, and vfio-pci's dma-buf exporter
- * revoking an import when the vfio device is closed.
+ * revoking an import when the vfio device is closed, and the benchmark
+ * ioctls MAP_CYCLES and TIMING.
  *
  * Needs a device bound to p2pbuf_importer (P2PBUF_INITIATOR_BDF in the lab);
  * skips otherwise. The vfio-pci tests need P2PBUF_VFIO_BDF, an unbound
@@ -24,5 +25,6 @@
 #include "importer_file_tests.h"
 #include "importer_vfio_tests.h"
 #include "importer_lockdep_tests.h"
+#include "importer_timing_tests.h"
 
 TEST_HARNESS_MAIN

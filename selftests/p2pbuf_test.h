@@ -16,7 +16,15 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+/*
+ * The benchmark (bench_*.c) shares these helpers but is no test: it defines
+ * P2PBUF_NO_HARNESS and gets them without kselftest_harness.h.
+ */
+#ifndef P2PBUF_NO_HARNESS
 #include "kselftest_harness.h"
+#elif !defined(ARRAY_SIZE)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* The call must fail with errno e (iommufd_utils.h style). */
 #define EXPECT_ERRNO(e, cmd)			\

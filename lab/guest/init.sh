@@ -54,6 +54,9 @@ harness-selftest)
 demo)
 	"$P2PBUF_TOP/lab/demo.sh" guest
 	;;
+bench)
+	"$P2PBUF_TOP/lab/bench.sh" guest
+	;;
 *)
 	echo "p2pbuf-lab: unknown job '$P2PBUF_JOB'"
 	;;

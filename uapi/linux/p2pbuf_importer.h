@@ -210,6 +210,87 @@ struct p2pbuf_imp_event {
 	__aligned_u64 invalidations;
 };
 
+/**
+ * define P2PBUF_IMP_MAX_CYCLES - most cycles one %P2PBUF_IMP_MAP_CYCLES runs.
+ */
+#define P2PBUF_IMP_MAX_CYCLES	65536
+
+/**
+ * struct p2pbuf_imp_cycle - the kernel's timing of one map+unmap cycle
+ * @map_ns: nanoseconds spent in dma_buf_map_attachment().
+ * @unmap_ns: nanoseconds spent in dma_buf_unmap_attachment().
+ */
+struct p2pbuf_imp_cycle {
+	__aligned_u64 map_ns;
+	__aligned_u64 unmap_ns;
+};
+
+/**
+ * struct p2pbuf_imp_map_cycles - argument of %P2PBUF_IMP_MAP_CYCLES
+ * @argsz: size of this structure.
+ * @flags: in: zero.
+ * @handle: in: an import that is not mapped.
+ * @nr_cycles: in: number of map+unmap cycles, 1 to %P2PBUF_IMP_MAX_CYCLES.
+ * @cycles: in: user pointer to @nr_cycles struct p2pbuf_imp_cycle, written
+ *	on success; 0 to run the cycles without reporting their times.
+ * @map_type: out: enum p2pbuf_map_type of the first cycle's mapping.
+ * @nr_segs: out: DMA segments of the first cycle's mapping.
+ * @reserved: in: zero.
+ *
+ * A benchmark primitive: maps and unmaps the import @nr_cycles times, each
+ * cycle under the buffer's dma_resv lock taken for it alone, and times the
+ * two dma-buf core calls with the monotonic clock, so that the cost of the
+ * exporter's map_dma_buf and unmap_dma_buf (plus the core's) is measured
+ * without the system call around it. A pinned import that an invalidation
+ * unpinned is pinned again first, as %P2PBUF_IMP_MAP does, and stays pinned.
+ * The import is unmapped afterwards, as before; its state (%P2PBUF_IMP_STATUS)
+ * does not change. Errors: -ENOENT, -EBUSY (mapped), -EINVAL (@nr_cycles 0),
+ * -E2BIG (@nr_cycles above %P2PBUF_IMP_MAX_CYCLES), -EINTR (a signal between
+ * cycles), -ENOMEM, -EFAULT, the exporter's errno from pin or map (-ENODEV:
+ * revoked); nothing stays mapped after an error.
+ */
+struct p2pbuf_imp_map_cycles {
+	__u32 argsz;
+	__u32 flags;
+	__u32 handle;
+	__u32 nr_cycles;
+	__aligned_u64 cycles;
+	__u32 map_type;
+	__u32 nr_segs;
+	__aligned_u64 reserved;
+};
+
+/**
+ * struct p2pbuf_imp_timing - argument of %P2PBUF_IMP_TIMING
+ * @argsz: size of this structure.
+ * @flags: in: zero.
+ * @handle: in: the import.
+ * @reserved: in: zero.
+ * @map_ns: out: nanoseconds the last successful %P2PBUF_IMP_MAP spent in
+ *	dma_buf_map_attachment(); 0 if never mapped.
+ * @unmap_ns: out: nanoseconds the last unmap (by %P2PBUF_IMP_UNMAP or an
+ *	invalidation) spent in dma_buf_unmap_attachment(); 0 if none.
+ * @inval_start_ns: out: CLOCK_MONOTONIC time, in nanoseconds, at which the
+ *	exporter last called the import's invalidate_mappings callback; 0 if
+ *	it never did. Comparable with clock_gettime(CLOCK_MONOTONIC).
+ * @inval_ns: out: nanoseconds from that call's entry until the import was
+ *	unmapped, unpinned and its event queued, i.e. the importer's share of
+ *	the exporter's revoke.
+ *
+ * Timings are taken with the monotonic clock around the dma-buf core
+ * calls, for benchmarks; they are not a promise of any bound.
+ */
+struct p2pbuf_imp_timing {
+	__u32 argsz;
+	__u32 flags;
+	__u32 handle;
+	__u32 reserved;
+	__aligned_u64 map_ns;
+	__aligned_u64 unmap_ns;
+	__aligned_u64 inval_start_ns;
+	__aligned_u64 inval_ns;
+};
+
 /* Report the backend DMA engine. */
 #define P2PBUF_IMP_INFO		_IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 0)
 /* Import a dma-buf fd. */
@@ -224,5 +305,9 @@ struct p2pbuf_imp_event {
 #define P2PBUF_IMP_STATUS	_IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 5)
 /* Move data through a mapping with the device's DMA engine. */
 #define P2PBUF_IMP_DMA		_IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 6)
+/* Time map+unmap cycles of an import in the kernel (benchmarks). */
+#define P2PBUF_IMP_MAP_CYCLES	_IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 7)
+/* Report an import's latest map, unmap and invalidation times. */
+#define P2PBUF_IMP_TIMING	_IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 8)
 
 #endif /* _UAPI_LINUX_P2PBUF_IMPORTER_H */

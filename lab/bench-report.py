@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn p2pbuf_bench's JSON into the table make bench prints and the plot
+of map cost against buffer size.
+
+usage: bench-report.py BENCH_JSON PLOT_PNG
+
+Times are the medians (p50) of kernel-side timings unless said otherwise;
+"p10-p90" gives the spread. A ratio is the other exporter's median over
+p2pbuf's: above 1, p2pbuf is faster. Exit status 1 if the JSON records an
+error or the plot cannot be written.
+"""
+import json
+import sys
+
+
+def us(ns):
+    return "-" if ns is None else "%.1f" % (ns / 1000.0)
+
+
+def p50(d, key):
+    st = (d or {}).get(key)
+    return st["p50"] if st and st.get("n") else None
+
+
+def ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return "-"
+    return "%.2f" % (a / b)
+
+
+def spread(d, key):
+    st = (d or {}).get(key)
+    if not st or not st.get("n"):
+        return "-"
+    return "%s-%s" % (us(st["p10"]), us(st["p90"]))
+
+
+def table(rows, header):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    out = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths))]
+    for r in rows:
+        out.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+    return "\n".join(("  " + line).rstrip() for line in out)
+
+
+def size_name(b):
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if b >= 1 << shift and b % (1 << shift) == 0:
+            return "%d %s" % (b >> shift, unit)
+    return "%d B" % b
+
+
+def errors(node, path=""):
+    """Every "error" in the document, with where it was."""
+    found = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "error":
+                found.append("%s: %s" % (path or "/", v))
+            else:
+                found += errors(v, "%s/%s" % (path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found += errors(v, "%s[%d]" % (path, i))
+    return found
+
+
+def report_map_cycle(b):
+    p = b.get("p2pbuf", {}).get("map_cycle")
+    rows = []
+    for name in ("p2pbuf", "vfio", "udmabuf", "heap", "p2pbuf_again"):
+        d = b.get(name, {}).get("map_cycle")
+        if not d:
+            continue
+        rows.append([name, d.get("map_type", "-"), us(p50(d, "map_ns")), spread(d, "map_ns"),
+                     us(p50(d, "unmap_ns")), us(p50(d, "cycle_ns")),
+                     us((d.get("cycle_ns") or {}).get("mad")), (d.get("cycle_ns") or {}).get("n", "-"),
+                     ratio(p50(d, "cycle_ns"), p50(p, "cycle_ns"))])
+    size = size_name((p or {}).get("size", 0))
+    print("(a) map+unmap cycle of one %s buffer, same importer, in-kernel us" % size)
+    print(table(rows, ["exporter", "map type", "map", "map p10-p90", "unmap", "cycle",
+                       "cycle MAD", "n", "cycle / p2pbuf"]))
+
+
+def report_sweep(b):
+    names = [n for n in ("p2pbuf", "vfio", "udmabuf", "heap") if b.get(n, {}).get("sweep")]
+    by_size = {}
+    for n in names:
+        for pt in b[n]["sweep"]:
+            by_size.setdefault(pt["size"], {})[n] = pt
+    rows = []
+    for size in sorted(by_size):
+        pts = by_size[size]
+        base = p50(pts.get("p2pbuf"), "map_ns")
+        row = [size_name(size)]
+        row += [us(p50(pts.get(n), "map_ns")) if "error" not in pts.get(n, {}) else "error"
+                for n in names]
+        row += [ratio(p50(pts.get(n), "map_ns"), base) for n in names if n != "p2pbuf"]
+        rows.append(row)
+    print("(b) map cost against size, median in-kernel us (ratio: exporter / p2pbuf)")
+    print(table(rows, ["size"] + names + ["%s/p2pbuf" % n for n in names if n != "p2pbuf"]))
+
+
+def report_revoke(b):
+    series = [("p2pbuf REVOKE", b.get("p2pbuf", {}).get("revoke")),
+              ("p2pbuf close", b.get("p2pbuf", {}).get("close")),
+              ("vfio close", b.get("vfio", {}).get("close"))]
+    by_mn = {}
+    for name, pts in series:
+        for pt in pts or []:
+            by_mn.setdefault((pt["m"], pt["n"]), {})[name] = pt
+    rows = []
+    for (m, n) in sorted(by_mn):
+        pts = by_mn[(m, n)]
+        row = ["%dx%d" % (m, n)]
+        for name, _ in series:
+            pt = pts.get(name)
+            row.append("error" if pt and "error" in pt else us(p50(pt, "wall_ns")))
+            row.append(us(p50(pt, "last_cb_ns")))
+        row.append(ratio(p50(pts.get("vfio close"), "wall_ns"), p50(pts.get("p2pbuf close"), "wall_ns")))
+        row.append(ratio(p50(pts.get("vfio close"), "wall_ns"), p50(pts.get("p2pbuf REVOKE"), "wall_ns")))
+        rows.append(row)
+    print("(c) revoke latency, M buffers x N attachments, median us: wall = the trigger's")
+    print("    system call, last cb = latest importer callback entry after its start")
+    hdr = ["MxN"]
+    for name, _ in series:
+        hdr += [name, "last cb"]
+    print(table(rows, hdr + ["vfio/p2pbuf close", "vfio close/p2pbuf REVOKE"]))
+
+
+def report_slab(b):
+    rows = []
+    for name in ("p2pbuf", "vfio", "udmabuf"):
+        d = b.get(name, {}).get("slab")
+        if not d or "error" in d:
+            continue
+        caches = ", ".join("%s %+.2f" % (c["cache"], c["objects_per_cycle"]) for c in d.get("caches", []))
+        rows.append([name, d["cycles"], "%.1f" % d["sunreclaim_bytes_per_cycle"],
+                     "%.1f" % d["slab_bytes_per_cycle"], caches or "none"])
+    print("(d) kernel memory per map+unmap cycle (slab before/after)")
+    print(table(rows, ["exporter", "cycles", "SUnreclaim B/cycle", "Slab B/cycle",
+                       "caches, objects/cycle"]))
+
+
+def report_dma(b):
+    rows = []
+    base = {}
+    for name in ("p2pbuf", "udmabuf"):
+        d = b.get(name, {}).get("dma")
+        if not d or "error" in d:
+            continue
+        for direction in ("to_buf", "from_buf"):
+            x = d.get(direction)
+            if not x:
+                continue
+            rate = x["mib_per_s"]
+            if name == "p2pbuf":
+                base[direction] = rate
+            rows.append([name, d.get("map_type", "-"), direction, x["bytes"],
+                         us(x["xfer_ns"]["p50"]), "%.4f" % rate,
+                         ratio(rate, base.get(direction)), d.get("read_back", "-")])
+    print("(e) edu DMA through the mapping, one transfer per ioctl (wall clock)")
+    print(table(rows, ["buffer", "map type", "direction", "bytes", "us/xfer", "MiB/s",
+                       "rate / p2pbuf", "read back"]))
+
+
+def plot(b, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    styles = {"p2pbuf": "o-", "udmabuf": "s-", "heap": "^-", "vfio": "x--"}
+    labels = {"p2pbuf": "p2pbuf_exporter (BAR)", "udmabuf": "udmabuf (memfd pages)",
+              "heap": "system dma-heap", "vfio": "vfio-pci (same BAR)"}
+    for name, style in styles.items():
+        pts = [p for p in b.get(name, {}).get("sweep", []) if p.get("map_ns")]
+        if not pts:
+            continue
+        x = [p["size"] for p in pts]
+        y = [p["map_ns"]["p50"] / 1000.0 for p in pts]
+        lo = [(p["map_ns"]["p50"] - p["map_ns"]["p10"]) / 1000.0 for p in pts]
+        hi = [(p["map_ns"]["p90"] - p["map_ns"]["p50"]) / 1000.0 for p in pts]
+        ax.errorbar(x, y, yerr=[lo, hi], fmt=style, capsize=3, label=labels[name])
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("buffer size (bytes)")
+    ax.set_ylabel("dma_buf_map_attachment, median us (p10-p90)")
+    m = b.get("meta", {})
+    ax.set_title("map cost vs size: %s, %s, %s" % (m.get("topology"), m.get("kernel"),
+                                                  m.get("accelerator")))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    b = json.load(open(argv[1]))
+    m = b.get("meta", {})
+    print("p2pbuf bench: kernel %s, topology %s, accelerator %s" % (
+        m.get("kernel"), m.get("topology"), m.get("accelerator")))
+    print("  cpu: %s x %s; provider %s BAR %d (%s), initiator %s" % (
+        m.get("cpu"), m.get("cpus"), m.get("provider"), m.get("bar", 2),
+        size_name(m.get("bar_size", 0)), m.get("initiator")))
+    print("  host: %s; %s" % (m.get("host_cpu", "unknown"), m.get("qemu", "unknown")))
+    print("  kernel debug: %s" % m.get("kernel_debug"))
+    print("  command line: %s" % m.get("cmdline"))
+    print()
+    for part in (report_map_cycle, report_sweep, report_revoke, report_slab, report_dma):
+        part(b)
+        print()
+    rc = 0
+    try:
+        plot(b, argv[2])
+        print("plot: %s" % argv[2])
+    except Exception as e:  # no matplotlib, unwritable path
+        print("plot: not written: %s" % e)
+        rc = 1
+    errs = errors(b)
+    for e in errs:
+        print("error: %s" % e)
+    return 1 if errs else rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: p2pbuf's exporter against vfio-pci's, udmabuf and the system
+# dma-heap, all imported by p2pbuf_importer, in one boot (docs/bench.rst).
+#
+#   bench.sh          on the host: set up the lab as make check does (host
+#                     packages plus python3-matplotlib for the plot, cached
+#                     debug kernel, modules, tests), boot one topology
+#                     (P2PBUF_TOPO, default "switch") with a 256 MiB provider
+#                     BAR and the guest job "bench", then print the table and
+#                     write the plot. Exits non-zero if a measurement failed,
+#                     the lab's setup failed or the kernel log has a splat.
+#   bench.sh guest    inside the guest, run by lab/guest/init.sh for the job
+#                     "bench": bind, run selftests' p2pbuf_bench, unbind.
+#
+# Knobs: P2PBUF_TOPO; P2PBUF_IVSHMEM_SIZE (provider BAR, default 256M);
+# P2PBUF_MEM (guest RAM, default 2G: udmabuf and the heap allocate up to the
+# BAR's size); P2PBUF_BENCH_APPEND (kernel command line of the bench boot,
+# default: the debug kernel's kmemleak, DMA-API debugging and lockdep's
+# dependency proving off, as they weigh on every allocation and lock; KASAN
+# cannot be turned off at boot); P2PBUF_BENCH_QUICK=1 (p2pbuf_bench --quick);
+# P2PBUF_BENCH_CYCLES, _BUF_SIZE, _MAX_SIZE, _POINT_MS, _SLAB_CYCLES, _MN,
+# _REPS, _DMA_XFERS (selftests/p2pbuf_bench.c).
+#
+# Results: $P2PBUF_RESULTS/bench/<topology>/ (default results/bench/...):
+# bench.json, bench.png, table.txt, bench.log (progress), bench.ktap,
+# lab.ktap, console.log, dmesg.txt.
+
+BENCH_APPEND_DEFAULT="kmemleak=off dma_debug=off lockdep.prove_locking=0"
+# Debug options of the kernel that bear on the timings, recorded with them.
+BENCH_KDEBUG_RE='KASAN|KASAN_INLINE|PROVE_LOCKING|DEBUG_KMEMLEAK|DMA_API_DEBUG|DMABUF_DEBUG|SLUB_DEBUG|DEBUG_ATOMIC_SLEEP|FAILSLAB'
+
+bench_host() {
+	set -euo pipefail
+	# shellcheck source=lab/lib.sh
+	. "$(dirname "$0")/lib.sh"
+	local topo=${P2PBUF_TOPO:-switch} res rc=0 vmpid ok=0
+
+	"$P2PBUF_TOP/lab/deps.sh" python3-matplotlib
+	lab_prepare
+
+	res=${P2PBUF_RESULTS:-$P2PBUF_TOP/results}/bench/$topo
+	rm -rf "$res"
+	mkdir -p "$res"
+	res=$(cd "$res" && pwd)
+	: > "$res/bench.log"
+
+	export P2PBUF_IVSHMEM_SIZE=${P2PBUF_IVSHMEM_SIZE:-256M}
+	export P2PBUF_MEM=${P2PBUF_MEM:-2G}
+	export P2PBUF_APPEND="${P2PBUF_APPEND:-} ${P2PBUF_BENCH_APPEND-$BENCH_APPEND_DEFAULT}"
+	P2PBUF_BENCH_KDEBUG=$(grep -E "^CONFIG_($BENCH_KDEBUG_RE)=" "$KOBJ/.config" |
+		sed 's/^CONFIG_//' | tr '\n' ' ')
+	export P2PBUF_BENCH_KDEBUG=${P2PBUF_BENCH_KDEBUG% }
+	export P2PBUF_BENCH_QUICK=${P2PBUF_BENCH_QUICK:-0}
+	# What the guest cannot see: the host's CPU and the emulator.
+	P2PBUF_BENCH_HOST_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	export P2PBUF_BENCH_HOST_CPU="$P2PBUF_BENCH_HOST_CPU x $(nproc)"
+	P2PBUF_BENCH_QEMU=$(qemu-system-x86_64 --version | head -n 1)
+	export P2PBUF_BENCH_QEMU
+	# The benchmark takes minutes under TCG; the guest gives it 2100 s.
+	export P2PBUF_BOOT_TIMEOUT=${P2PBUF_BOOT_TIMEOUT:-2400}
+
+	lab_log "bench: topology $topo, provider BAR $P2PBUF_IVSHMEM_SIZE, guest RAM $P2PBUF_MEM"
+	lab_log "bench: boot command line adds: $P2PBUF_APPEND"
+	"$P2PBUF_TOP/lab/vm.sh" "$topo" bench "$res" &
+	vmpid=$!
+	tail -n +1 -F --pid="$vmpid" "$res/bench.log" 2> /dev/null || true
+	wait "$vmpid" || rc=$?
+	[ "$rc" -eq 0 ] || echo "guest did not finish (status $rc)" > "$res/boot-failed"
+
+	echo
+	lab_log "bench: checks of the lab (bind, unbind) and of the kernel log"
+	python3 "$P2PBUF_TOP/lab/summary.py" "$(dirname "$res")" "$topo" -- bench && ok=1
+	if [ -s "$res/bench.json" ]; then
+		# Debian's python3, where lab/deps.sh installed matplotlib (the
+		# PATH's python3 may be another installation).
+		/usr/bin/python3 "$P2PBUF_TOP/lab/bench-report.py" "$res/bench.json" \
+			"$res/bench.png" | tee "$res/table.txt" || ok=0
+	else
+		ok=0
+	fi
+	if [ "$ok" = 1 ]; then
+		echo "bench: PASS ($topo; results in $res)"
+		return 0
+	fi
+	echo "bench: FAIL ($topo; logs in $res)"
+	return 1
+}
+
+bench_guest() {
+	R=/tmp/results
+	# shellcheck source=/dev/null
+	. "$R/env.sh"
+	# shellcheck source=lab/guest/lib.sh
+	. "$P2PBUF_TOP/lab/guest/lib.sh"
+	local rc quick=()
+
+	[ "${P2PBUF_BENCH_QUICK:-0}" = 1 ] && quick=(--quick)
+	guest_setup
+	guest_log "bench: start"
+	(cd /tmp && timeout -k 5 "${P2PBUF_BENCH_TIMEOUT:-2100}" \
+		"$P2PBUF_STDIR/p2pbuf_bench" "${quick[@]}" --out "$R/bench.json") \
+		2>> "$R/bench.log"
+	rc=$?
+	guest_log "bench: exit $rc"
+	{
+		echo "TAP version 13"
+		echo "1..1"
+		if [ "$rc" -eq 0 ]; then
+			echo "ok 1 p2pbuf_bench: every measurement ran"
+		else
+			echo "not ok 1 p2pbuf_bench: exit status $rc"
+			grep 'error' "$R/bench.log" | tail -n 20 | sed 's/^/# /'
+		fi
+	} > "$R/bench.ktap"
+	guest_teardown
+	guest_log "done"
+	dmesg > "$R/dmesg.txt"
+}
+
+case "${1:-}" in
+guest)
+	bench_guest
+	;;
+"")
+	bench_host
+	;;
+*)
+	echo "usage: $0 [guest]" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pbuf_bench: the benchmark behind make bench (docs/bench.rst). Not a
+ * test: it measures and reports, it asserts nothing about speed.
+ *
+ * Files: p2pbuf_bench.c (options, environment, the run order), bench_util.c
+ * (statistics, JSON output, clocks, slab counters), bench_map.c (map+unmap
+ * cycles, the size sweep, memory per cycle), bench_revoke.c (revoke
+ * latency), bench_dma.c (DMA throughput), bench_p2pbuf.c (the p2pbuf
+ * exporter, through exporter_lib). Map and unmap times are taken in the
+ * kernel by p2pbuf_importer's P2PBUF_IMP_MAP_CYCLES; revoke times are the
+ * caller's wall clock plus the importer's invalidation stamps
+ * (P2PBUF_IMP_TIMING).
+ */
+#ifndef P2PBUF_BENCH_H
+#define P2PBUF_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <linux/types.h>
+
+#define BENCH_NR(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Knobs, from P2PBUF_BENCH_* in the environment (p2pbuf_bench.c). */
+struct bench_cfg {
+	unsigned int cycles;		/* (a) map+unmap cycles per exporter */
+	unsigned long long buf_size;	/* (a), (c), (d), (e) buffer size */
+	unsigned long long max_size;	/* (b) largest size, <= the BAR */
+	unsigned int point_ms;		/* (b) time budget per size */
+	unsigned int slab_cycles;	/* (d) cycles between slab readings */
+	unsigned int mn[8];		/* (c) values of M and of N */
+	unsigned int nr_mn;
+	unsigned int revoke_reps;	/* (c) repetitions per M x N */
+	unsigned int dma_xfers;		/* (e) transfers per direction */
+};
+
+/* Summary of samples in nanoseconds (or any unit). */
+struct bench_stats {
+	unsigned int n;
+	double min, p10, p50, p90, max, mean, mad;
+};
+
+struct bench_ctx {
+	struct bench_cfg cfg;
+	int imp;			/* /dev/p2pbuf-imp-<initiator> */
+	char imp_bdf[64];
+	const char *provider_bdf;
+	unsigned long long bar_size;	/* provider BAR 2 */
+	bool has_engine;
+	FILE *json;
+	unsigned int errors;		/* measurements that failed */
+	int json_depth;
+	bool json_first[16];
+};
+
+/* bench_util.c: statistics */
+void bench_stats(struct bench_stats *st, double *v, unsigned int n);
+unsigned long long bench_now_ns(void);
+
+/* bench_util.c: JSON writer, one object tree on ctx->json */
+void json_open(struct bench_ctx *c, const char *key, char bracket);
+void json_close(struct bench_ctx *c, char bracket);
+void json_str(struct bench_ctx *c, const char *key, const char *val);
+void json_num(struct bench_ctx *c, const char *key, double val);
+void json_int(struct bench_ctx *c, const char *key, long long val);
+void json_stats(struct bench_ctx *c, const char *key,
+		const struct bench_stats *st);
+/* "error": @msg, counted in ctx->errors (the exit status). */
+void json_error(struct bench_ctx *c, const char *msg);
+
+/* bench_util.c: kernel memory counters */
+struct bench_slab {
+	long long slab_kb;		/* /proc/meminfo Slab */
+	long long sunreclaim_kb;	/* /proc/meminfo SUnreclaim */
+	unsigned int nr_caches;
+	struct bench_cache {
+		char name[64];
+		long long objs;		/* active objects */
+		long long objsize;
+	} caches[512];
+};
+
+int bench_slab_read(struct bench_slab *s);
+void json_slab_delta(struct bench_ctx *c, const struct bench_slab *a,
+		     const struct bench_slab *b, unsigned int cycles);
+
+/* bench_map.c */
+int bench_cycles(struct bench_ctx *c, int dmabuf, unsigned int n,
+		 struct bench_stats *map, struct bench_stats *unmap,
+		 struct bench_stats *cycle, __u32 *map_type);
+void bench_map_one(struct bench_ctx *c, const char *key, int dmabuf);
+typedef int (*bench_make_buf)(struct bench_ctx *c, unsigned long long size,
+			      void *priv);
+void bench_sweep(struct bench_ctx *c, const char *key, bench_make_buf make,
+		 void *priv);
+void bench_slab_cycles(struct bench_ctx *c, const char *key, int dmabuf);
+int bench_make_udmabuf(struct bench_ctx *c, unsigned long long size,
+		       void *priv);
+int bench_make_heap(struct bench_ctx *c, unsigned long long size, void *priv);
+
+/* bench_revoke.c */
+struct bench_revoke_src {
+	const char *name;		/* "p2pbuf" or "vfio" */
+	/* Create the i-th of M buffers; -errno on failure. */
+	int (*make)(struct bench_ctx *c, void *priv, unsigned int i);
+	/* Revoke every buffer, the way this row measures; -errno. */
+	int (*trigger)(struct bench_ctx *c, void *priv);
+	/* Make buffers mappable again after trigger, for the next rep. */
+	int (*restore)(struct bench_ctx *c, void *priv);
+	/* Called before make() and after the buffers were released. */
+	int (*reset)(struct bench_ctx *c, void *priv);
+	/* Whether restore() keeps the imports (else all are redone). */
+	bool keeps_imports;
+	void *priv;
+};
+
+void bench_revoke(struct bench_ctx *c, const char *key,
+		  const struct bench_revoke_src *src);
+
+/* bench_dma.c */
+void bench_dma(struct bench_ctx *c, const char *key, int dmabuf);
+
+/* bench_p2pbuf.c: p2pbuf_exporter through exporter_lib */
+int bench_exp_open(const char *bdf);
+int bench_exp_export(int exp, unsigned long long offset,
+		     unsigned long long size);
+int bench_exp_revoke_all(int exp, bool restore);
+
+#endif /* P2PBUF_BENCH_H */

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf_bench: p2pbuf_exporter's side, through exporter_lib. A file of its
+ * own because exporter_lib.h and importer_lib.h name their importer
+ * wrappers alike.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "exporter_lib.h"
+#include "bench.h"
+
+/* Open /dev/p2pbuf-exp-<bdf>; the fd or -errno. */
+int bench_exp_open(const char *bdf)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	fd = open(node_path(path, sizeof(path), "p2pbuf-exp-", bdf),
+		  O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Export [@offset, @offset + @size) of BAR 2; the dma-buf fd or -errno. */
+int bench_exp_export(int exp, unsigned long long offset,
+		     unsigned long long size)
+{
+	struct p2pbuf_exp_range r = { .offset = offset, .length = size };
+	int fd;
+
+	fd = exp_export(exp, 2, &r, 1, O_RDWR | O_CLOEXEC, NULL);
+	return fd < 0 ? -errno : fd;
+}
+
+/* REVOKE (or RESTORE) every buffer of @exp; 0 or -errno. */
+int bench_exp_revoke_all(int exp, bool restore)
+{
+	return exp_revoke(exp, restore ? P2PBUF_EXP_RESTORE : P2PBUF_EXP_REVOKE,
+			  P2PBUF_EXP_REVOKE_ALL, NO_FD) < 0 ? -errno : 0;
+}

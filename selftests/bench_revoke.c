@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf_bench, measure (c): revoke latency with M buffers, each imported
+ * N times (M x N attachments of the initiator, every one mapped).
+ *
+ * For each repetition the caller's wall clock spans the trigger (REVOKE,
+ * a close), which returns only when no importer maps the buffers any more.
+ * The importer's TIMING then tells, for every attachment, when its
+ * invalidate_mappings callback was entered and how long it ran: "last_cb"
+ * is the latest entry relative to the trigger's start, "cb_sum" the time
+ * spent in the callbacks altogether. What remains of the wall time is the
+ * exporter's and the dma-buf core's (locking, fences, waiting for unmaps).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define P2PBUF_NO_HARNESS
+#include "importer_lib.h"
+#include "bench.h"
+
+struct bench_revoke_set {
+	unsigned int m, n;
+	int *bufs;		/* M dma-buf fds */
+	__u32 *handles;		/* M x N imports */
+	unsigned int mapped;	/* imports whose last MAP succeeded */
+	int map_err;		/* the first MAP error, 0 if none */
+};
+
+static void bench_set_release(struct bench_ctx *c, struct bench_revoke_set *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->m * s->n; i++)
+		if (s->handles[i])
+			imp_handle_op(c->imp, P2PBUF_IMP_RELEASE, s->handles[i]);
+	for (i = 0; i < s->m; i++)
+		if (s->bufs[i] >= 0)
+			close(s->bufs[i]);
+	memset(s->handles, 0, s->m * s->n * sizeof(*s->handles));
+	for (i = 0; i < s->m; i++)
+		s->bufs[i] = -1;
+	imp_drain_events(c->imp);
+}
+
+static void bench_set_map(struct bench_ctx *c, struct bench_revoke_set *s)
+{
+	struct p2pbuf_imp_map m;
+	unsigned int i;
+	int ret;
+
+	s->mapped = 0;
+	for (i = 0; i < s->m * s->n; i++) {
+		ret = imp_map(c->imp, s->handles[i], &m, NULL, 0);
+		if (!ret)
+			s->mapped++;
+		else if (!s->map_err)
+			s->map_err = ret;
+	}
+}
+
+/* Create M buffers, import each N times, map everything. */
+static int bench_set_make(struct bench_ctx *c, struct bench_revoke_set *s,
+			  const struct bench_revoke_src *src)
+{
+	unsigned int i, j;
+	int ret;
+
+	ret = src->reset ? src->reset(c, src->priv) : 0;
+	if (ret)
+		return ret;
+	for (i = 0; i < s->m; i++) {
+		s->bufs[i] = src->make(c, src->priv, i);
+		if (s->bufs[i] < 0)
+			return s->bufs[i];
+		for (j = 0; j < s->n; j++) {
+			ret = imp_import(c->imp, s->bufs[i], 0,
+					 &s->handles[i * s->n + j], NULL);
+			if (ret)
+				return ret;
+		}
+	}
+	bench_set_map(c, s);
+	return 0;
+}
+
+/* One trigger; the wall time and the importer's view of it, in ns. */
+static int bench_trigger(struct bench_ctx *c, struct bench_revoke_set *s,
+			 const struct bench_revoke_src *src, double *wall,
+			 double *last_cb, double *cb_sum, unsigned int *seen)
+{
+	struct p2pbuf_imp_timing t;
+	unsigned long long t0, t1;
+	unsigned int i;
+	int ret;
+
+	imp_drain_events(c->imp);
+	t0 = bench_now_ns();
+	ret = src->trigger(c, src->priv);
+	t1 = bench_now_ns();
+	if (ret)
+		return ret;
+	*wall = t1 - t0;
+	*last_cb = 0;
+	*cb_sum = 0;
+	*seen = 0;
+	for (i = 0; i < s->m * s->n; i++) {
+		if (imp_timing(c->imp, s->handles[i], &t) ||
+		    t.inval_start_ns < t0)
+			continue;
+		(*seen)++;
+		*cb_sum += t.inval_ns;
+		if (t.inval_start_ns - t0 > *last_cb)
+			*last_cb = t.inval_start_ns - t0;
+	}
+	return 0;
+}
+
+static void bench_revoke_one(struct bench_ctx *c, unsigned int m,
+			     unsigned int n, const struct bench_revoke_src *src)
+{
+	unsigned int reps = c->cfg.revoke_reps, seen = 0, mapped = 0;
+	struct bench_revoke_set s = { .m = m, .n = n };
+	double *wall, *last, *sum;
+	struct bench_stats st;
+	int ret = -ENOMEM, r;
+
+	s.bufs = malloc(m * sizeof(*s.bufs));
+	s.handles = calloc(m * n, sizeof(*s.handles));
+	wall = calloc(reps, sizeof(double));
+	last = calloc(reps, sizeof(double));
+	sum = calloc(reps, sizeof(double));
+	json_open(c, NULL, '{');
+	json_int(c, "m", m);
+	json_int(c, "n", n);
+	if (!s.bufs || !s.handles || !wall || !last || !sum)
+		goto out;
+	for (r = 0; r < (int)m; r++)
+		s.bufs[r] = -1;
+
+	/*
+	 * Repetition -1 is a warm-up whose times are dropped: under TCG the
+	 * first run of a code path pays for translating it.
+	 */
+	ret = bench_set_make(c, &s, src);
+	for (r = -1; !ret && r < (int)reps; r++) {
+		mapped = s.mapped;
+		ret = bench_trigger(c, &s, src, &wall[r < 0 ? 0 : r],
+				    &last[r < 0 ? 0 : r], &sum[r < 0 ? 0 : r],
+				    &seen);
+		if (ret || r == (int)reps - 1)
+			break;
+		if (src->keeps_imports) {
+			ret = src->restore(c, src->priv);
+			if (!ret)
+				bench_set_map(c, &s);
+		} else {
+			bench_set_release(c, &s);
+			ret = bench_set_make(c, &s, src);
+		}
+	}
+	bench_set_release(c, &s);
+out:
+	if (ret) {
+		json_error(c, strerror(-ret));
+	} else {
+		json_int(c, "attachments", m * n);
+		json_int(c, "mapped", mapped);
+		if (s.map_err)
+			json_str(c, "map_error", strerror(-s.map_err));
+		json_int(c, "invalidated", seen);
+		bench_stats(&st, wall, reps);
+		json_stats(c, "wall_ns", &st);
+		bench_stats(&st, last, reps);
+		json_stats(c, "last_cb_ns", &st);
+		bench_stats(&st, sum, reps);
+		json_stats(c, "cb_sum_ns", &st);
+	}
+	json_close(c, '}');
+	fprintf(stderr, "bench: revoke %s %ux%u: %s\n", src->name, m, n,
+		ret ? strerror(-ret) : "done");
+	free(s.bufs);
+	free(s.handles);
+	free(wall);
+	free(last);
+	free(sum);
+}
+
+/* Every M x N of the configured values, for one source and trigger. */
+void bench_revoke(struct bench_ctx *c, const char *key,
+		  const struct bench_revoke_src *src)
+{
+	unsigned int i, j;
+
+	json_open(c, key, '[');
+	for (i = 0; i < c->cfg.nr_mn; i++)
+		for (j = 0; j < c->cfg.nr_mn; j++)
+			bench_revoke_one(c, c->cfg.mn[i], c->cfg.mn[j], src);
+	json_close(c, ']');
+}

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf_bench: p2pbuf's exporter against vfio-pci's, udmabuf and the
+ * system dma-heap, all imported by p2pbuf_importer, in one boot. Writes one
+ * JSON document (docs/bench.rst describes it); lab/bench.sh runs it in the
+ * lab and lab/bench-report.py turns it into the table and the plot.
+ *
+ *   p2pbuf_bench [--quick] [--out FILE]
+ *
+ * Needs, as the lab's guest sets them: P2PBUF_PROVIDER_BDF (an ivshmem
+ * device bound to p2pbuf_exporter; its BAR 2 is measured first through
+ * p2pbuf_exporter, then through vfio-pci, and it is given back bound to
+ * p2pbuf_exporter) and P2PBUF_INITIATOR_BDF (bound to p2pbuf_importer).
+ * Knobs, all optional (defaults in bench_defaults()): P2PBUF_BENCH_CYCLES,
+ * _BUF_SIZE, _MAX_SIZE, _POINT_MS, _SLAB_CYCLES, _MN ("1 8 64"), _REPS,
+ * _DMA_XFERS. Exit status 0 when every measurement ran, 1 otherwise (the
+ * JSON then says which failed and why).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define P2PBUF_NO_HARNESS
+#include "importer_lib.h"
+#include "bench.h"
+
+#define BENCH_BAR	2
+#define UDMABUF_LIMIT	"/sys/module/udmabuf/parameters/size_limit_mb"
+
+static void bench_defaults(struct bench_cfg *cfg, bool quick)
+{
+	static const unsigned int mn[] = { 1, 8, 64 }, mn_quick[] = { 1, 4 };
+
+	cfg->cycles = quick ? 50 : 5000;
+	cfg->buf_size = 64 * 1024;
+	cfg->max_size = quick ? 1 << 20 : 256ULL << 20;
+	cfg->point_ms = quick ? 20 : 1500;
+	cfg->slab_cycles = quick ? 200 : 10000;
+	cfg->revoke_reps = quick ? 2 : 5;
+	cfg->dma_xfers = quick ? 2 : 8;
+	if (quick) {
+		memcpy(cfg->mn, mn_quick, sizeof(mn_quick));
+		cfg->nr_mn = ARRAY_SIZE(mn_quick);
+	} else {
+		memcpy(cfg->mn, mn, sizeof(mn));
+		cfg->nr_mn = ARRAY_SIZE(mn);
+	}
+}
+
+/* The number in environment variable @name, or @def. */
+static unsigned long long bench_env_ull(const char *name,
+					unsigned long long def)
+{
+	const char *s = p2pbuf_env(name);
+
+	return s ? strtoull(s, NULL, 0) : def;
+}
+
+static void bench_env(struct bench_cfg *cfg)
+{
+	const char *mn = p2pbuf_env("P2PBUF_BENCH_MN");
+	unsigned long v;
+	char *end;
+
+	cfg->cycles = bench_env_ull("P2PBUF_BENCH_CYCLES", cfg->cycles);
+	cfg->buf_size = bench_env_ull("P2PBUF_BENCH_BUF_SIZE", cfg->buf_size);
+	cfg->max_size = bench_env_ull("P2PBUF_BENCH_MAX_SIZE", cfg->max_size);
+	cfg->point_ms = bench_env_ull("P2PBUF_BENCH_POINT_MS", cfg->point_ms);
+	cfg->slab_cycles = bench_env_ull("P2PBUF_BENCH_SLAB_CYCLES",
+					 cfg->slab_cycles);
+	cfg->revoke_reps = bench_env_ull("P2PBUF_BENCH_REPS",
+					 cfg->revoke_reps);
+	cfg->dma_xfers = bench_env_ull("P2PBUF_BENCH_DMA_XFERS",
+				       cfg->dma_xfers);
+	if (!mn)
+		return;
+	cfg->nr_mn = 0;
+	while (*mn && cfg->nr_mn < ARRAY_SIZE(cfg->mn)) {
+		v = strtoul(mn, &end, 0);
+		if (end == mn)
+			break;
+		if (v)
+			cfg->mn[cfg->nr_mn++] = v;
+		mn = end;
+	}
+}
+
+/* First line of @path starting with @key, after its ": ", into @out. */
+static void bench_grep(const char *path, const char *key, char *out,
+		       size_t len)
+{
+	char line[1024], *p;
+	FILE *f = fopen(path, "re");
+
+	snprintf(out, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (key && strncmp(line, key, strlen(key)))
+			continue;
+		p = key ? strchr(line, ':') : NULL;
+		p = p ? p + 1 + strspn(p + 1, " \t") : line;
+		p[strcspn(p, "\n")] = '\0';
+		snprintf(out, len, "%s", p);
+		break;
+	}
+	fclose(f);
+}
+
+static void bench_meta(struct bench_ctx *c)
+{
+	const char *env;
+	struct utsname u;
+	char buf[1024];
+
+	json_open(c, "meta", '{');
+	uname(&u);
+	json_str(c, "kernel", u.release);
+	env = p2pbuf_env("P2PBUF_TOPOLOGY");
+	json_str(c, "topology", env ? env : "unknown");
+	env = p2pbuf_env("P2PBUF_ACCEL");
+	json_str(c, "accelerator", env ? env : "unknown");
+	bench_grep("/proc/cpuinfo", "model name", buf, sizeof(buf));
+	json_str(c, "cpu", buf);
+	json_int(c, "cpus", sysconf(_SC_NPROCESSORS_ONLN));
+	env = p2pbuf_env("P2PBUF_BENCH_HOST_CPU");
+	json_str(c, "host_cpu", env ? env : "unknown");
+	env = p2pbuf_env("P2PBUF_BENCH_QEMU");
+	json_str(c, "qemu", env ? env : "unknown");
+	bench_grep("/proc/cmdline", NULL, buf, sizeof(buf));
+	json_str(c, "cmdline", buf);
+	env = p2pbuf_env("P2PBUF_BENCH_KDEBUG");
+	json_str(c, "kernel_debug", env ? env : "unknown");
+	json_str(c, "provider", c->provider_bdf);
+	json_str(c, "initiator", c->imp_bdf);
+	json_int(c, "bar", BENCH_BAR);
+	json_int(c, "bar_size", c->bar_size);
+	json_close(c, '}');
+
+	json_open(c, "config", '{');
+	json_int(c, "cycles", c->cfg.cycles);
+	json_int(c, "buf_size", c->cfg.buf_size);
+	json_int(c, "max_size", c->cfg.max_size);
+	json_int(c, "point_ms", c->cfg.point_ms);
+	json_int(c, "slab_cycles", c->cfg.slab_cycles);
+	json_int(c, "revoke_reps", c->cfg.revoke_reps);
+	json_int(c, "dma_xfers", c->cfg.dma_xfers);
+	json_close(c, '}');
+}
+
+/* BAR 2's size from sysfs "resource" (line 3: start end flags). */
+static unsigned long long bench_bar_size(const char *bdf)
+{
+	unsigned long long start = 0, end = 0, flags;
+	char path[PATH_MAX], line[256];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), IMP_SYSFS_PCI "/%s/resource", bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	for (i = 0; i <= BENCH_BAR && fgets(line, sizeof(line), f); i++)
+		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+			end = 0;
+	fclose(f);
+	return end > start ? end - start + 1 : 0;
+}
+
+/* udmabuf refuses buffers above size_limit_mb (64 by default): raise it. */
+static void bench_udmabuf_limit(unsigned long long size)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%llu", (size >> 20) + 1);
+	p2pbuf_sysfs_write(UDMABUF_LIMIT, val);
+}
+
+/* The p2pbuf_exporter phase. */
+
+struct bench_p2pbuf {
+	struct bench_ctx *c;
+	int exp;
+};
+
+static int p2pbuf_make(struct bench_ctx *c, unsigned long long size,
+		       void *priv)
+{
+	struct bench_p2pbuf *p = priv;
+
+	return bench_exp_export(p->exp, 0, size);
+}
+
+static int p2pbuf_make_nth(struct bench_ctx *c, void *priv, unsigned int i)
+{
+	struct bench_p2pbuf *p = priv;
+
+	return bench_exp_export(p->exp, i * c->cfg.buf_size, c->cfg.buf_size);
+}
+
+static int p2pbuf_revoke(struct bench_ctx *c, void *priv)
+{
+	return bench_exp_revoke_all(((struct bench_p2pbuf *)priv)->exp, false);
+}
+
+static int p2pbuf_restore(struct bench_ctx *c, void *priv)
+{
+	return bench_exp_revoke_all(((struct bench_p2pbuf *)priv)->exp, true);
+}
+
+static int p2pbuf_close(struct bench_ctx *c, void *priv)
+{
+	struct bench_p2pbuf *p = priv;
+	int ret = close(p->exp) ? -errno : 0;
+
+	p->exp = -1;
+	return ret;
+}
+
+static int p2pbuf_reopen(struct bench_ctx *c, void *priv)
+{
+	struct bench_p2pbuf *p = priv;
+
+	if (p->exp < 0)
+		p->exp = bench_exp_open(c->provider_bdf);
+	return p->exp < 0 ? p->exp : 0;
+}
+
+static int bench_phase_p2pbuf(struct bench_ctx *c)
+{
+	struct bench_p2pbuf p = { .c = c, .exp = -1 };
+	struct bench_revoke_src revoke = {
+		.name = "p2pbuf REVOKE", .make = p2pbuf_make_nth,
+		.trigger = p2pbuf_revoke, .restore = p2pbuf_restore,
+		.keeps_imports = true, .priv = &p,
+	};
+	struct bench_revoke_src close_src = {
+		.name = "p2pbuf close", .make = p2pbuf_make_nth,
+		.trigger = p2pbuf_close, .reset = p2pbuf_reopen, .priv = &p,
+	};
+	int buf, ret;
+
+	fprintf(stderr, "bench: p2pbuf_exporter on %s\n", c->provider_bdf);
+	json_open(c, "p2pbuf", '{');
+	ret = p2pbuf_reopen(c, &p);
+	if (ret) {
+		json_error(c, strerror(-ret));
+		json_close(c, '}');
+		return ret;
+	}
+	buf = bench_exp_export(p.exp, 0, c->cfg.buf_size);
+	if (buf < 0) {
+		json_error(c, strerror(-buf));
+	} else {
+		bench_map_one(c, "map_cycle", buf);
+		bench_slab_cycles(c, "slab", buf);
+		bench_dma(c, "dma", buf);
+		close(buf);
+	}
+	bench_sweep(c, "sweep", p2pbuf_make, &p);
+	bench_revoke(c, "revoke", &revoke);
+	bench_revoke(c, "close", &close_src);
+	if (p.exp >= 0)
+		close(p.exp);
+	json_close(c, '}');
+	return buf < 0 ? buf : 0;
+}
+
+static int bench_phase_pages(struct bench_ctx *c)
+{
+	int buf, ret = 0;
+
+	fprintf(stderr, "bench: udmabuf\n");
+	json_open(c, "udmabuf", '{');
+	buf = bench_make_udmabuf(c, c->cfg.buf_size, NULL);
+	if (buf < 0) {
+		ret = buf;
+		json_error(c, strerror(-buf));
+	} else {
+		bench_map_one(c, "map_cycle", buf);
+		bench_slab_cycles(c, "slab", buf);
+		bench_dma(c, "dma", buf);
+		close(buf);
+	}
+	bench_sweep(c, "sweep", bench_make_udmabuf, NULL);
+	json_close(c, '}');
+
+	fprintf(stderr, "bench: system dma-heap\n");
+	json_open(c, "heap", '{');
+	buf = bench_make_heap(c, c->cfg.buf_size, NULL);
+	if (buf < 0) {
+		ret = buf;
+		json_error(c, strerror(-buf));
+	} else {
+		bench_map_one(c, "map_cycle", buf);
+		close(buf);
+	}
+	bench_sweep(c, "sweep", bench_make_heap, NULL);
+	json_close(c, '}');
+	return ret;
+}
+
+/* The vfio-pci phase: the same BAR, rebound. */
+
+static int vfio_make(struct bench_ctx *c, unsigned long long size, void *priv)
+{
+	return imp_vfio_dmabuf(priv, BENCH_BAR, 0, size);
+}
+
+static int vfio_make_nth(struct bench_ctx *c, void *priv, unsigned int i)
+{
+	return imp_vfio_dmabuf(priv, BENCH_BAR, i * c->cfg.buf_size,
+			       c->cfg.buf_size);
+}
+
+static int vfio_close_device(struct bench_ctx *c, void *priv)
+{
+	struct imp_vfio *v = priv;
+	int ret = close(v->device) ? -errno : 0;
+
+	v->device = -1;
+	return ret;
+}
+
+static int vfio_reopen(struct bench_ctx *c, void *priv)
+{
+	struct imp_vfio *v = priv;
+
+	if (v->device < 0)
+		v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, v->bdf);
+	return v->device < 0 ? -errno : 0;
+}
+
+static int bench_phase_vfio(struct bench_ctx *c)
+{
+	struct imp_vfio v;
+	struct bench_revoke_src close_src = {
+		.name = "vfio close", .make = vfio_make_nth,
+		.trigger = vfio_close_device, .reset = vfio_reopen,
+		.priv = &v,
+	};
+	char why[128];
+	int buf, ret;
+
+	fprintf(stderr, "bench: vfio-pci on %s\n", c->provider_bdf);
+	json_open(c, "vfio", '{');
+	ret = imp_vfio_open(&v, c->provider_bdf, why, sizeof(why));
+	if (ret) {
+		json_error(c, why);
+		goto out;
+	}
+	buf = imp_vfio_dmabuf(&v, BENCH_BAR, 0, c->cfg.buf_size);
+	if (buf < 0) {
+		ret = buf;
+		json_error(c, strerror(-buf));
+	} else {
+		bench_map_one(c, "map_cycle", buf);
+		bench_slab_cycles(c, "slab", buf);
+		close(buf);
+	}
+	bench_sweep(c, "sweep", vfio_make, &v);
+	bench_revoke(c, "close", &close_src);
+	imp_vfio_release(&v);
+out:
+	json_close(c, '}');
+	/* Give the device back as the lab bound it. */
+	p2pbuf_pci_bind(c->provider_bdf, "p2pbuf_exporter");
+	return ret;
+}
+
+/*
+ * Measure (a) once more for p2pbuf_exporter, last: the difference from
+ * the first run shows how much the boot drifts between the phases (caches,
+ * KASAN's quarantine, the translation cache of TCG).
+ */
+static int bench_phase_again(struct bench_ctx *c)
+{
+	int exp, buf;
+
+	fprintf(stderr, "bench: p2pbuf_exporter again\n");
+	json_open(c, "p2pbuf_again", '{');
+	exp = bench_exp_open(c->provider_bdf);
+	buf = exp < 0 ? exp : bench_exp_export(exp, 0, c->cfg.buf_size);
+	if (buf < 0) {
+		json_error(c, strerror(-buf));
+	} else {
+		bench_map_one(c, "map_cycle", buf);
+		close(buf);
+	}
+	if (exp >= 0)
+		close(exp);
+	json_close(c, '}');
+	return buf < 0 ? buf : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "out", required_argument, NULL, 'o' },
+		{ },
+	};
+	struct bench_ctx c = { .json_depth = -1 };
+	const char *out = NULL;
+	bool quick = false;
+	int opt, ret = 0;
+
+	while ((opt = getopt_long(argc, argv, "qo:", opts, NULL)) != -1) {
+		if (opt == 'q') {
+			quick = true;
+		} else if (opt == 'o') {
+			out = optarg;
+		} else {
+			fprintf(stderr, "usage: %s [--quick] [--out FILE]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	bench_defaults(&c.cfg, quick);
+	bench_env(&c.cfg);
+	c.provider_bdf = p2pbuf_env("P2PBUF_PROVIDER_BDF");
+	if (!c.provider_bdf) {
+		fprintf(stderr, "bench: P2PBUF_PROVIDER_BDF is not set\n");
+		return 2;
+	}
+	c.imp = imp_open(c.imp_bdf, sizeof(c.imp_bdf));
+	if (c.imp < 0) {
+		fprintf(stderr, "bench: no p2pbuf_importer device: %s\n",
+			strerror(-c.imp));
+		return 2;
+	}
+	c.bar_size = bench_bar_size(c.provider_bdf);
+	if (c.cfg.max_size > c.bar_size)
+		c.cfg.max_size = c.bar_size;
+	c.json = out ? fopen(out, "we") : stdout;
+	if (!c.json) {
+		perror(out);
+		return 2;
+	}
+	bench_udmabuf_limit(c.cfg.max_size);
+
+	json_open(&c, NULL, '{');
+	bench_meta(&c);
+	ret |= bench_phase_p2pbuf(&c);
+	ret |= bench_phase_pages(&c);
+	ret |= bench_phase_vfio(&c);
+	ret |= bench_phase_again(&c);
+	json_close(&c, '}');
+	if (out)
+		fclose(c.json);
+	close(c.imp);
+	return ret || c.errors ? 1 : 0;
+}
