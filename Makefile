@@ -9,6 +9,7 @@
 #   make selftests       build the test programs (needs KSRC for lib.mk)
 #   make tools           build tools/p2pbuf, the command-line front end
 #   make demo            boot the lab and show the whole story (lab/demo.sh)
+#   make fuzz            a long fuzz_test run in one topology (lab/fuzz.sh)
 #   make bench           boot the lab and benchmark p2pbuf against vfio-pci,
 #                        udmabuf and the system dma-heap (lab/bench.sh)
 #   make htmldocs        docs/ as HTML with Sphinx and kernel-doc (build/htmldocs)
@@ -37,7 +38,7 @@ P2PBUF_GROUP ?=
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC ?= /usr/src/p2pbuf-$(DKMS_VERSION)
 
-.PHONY: all modules clean selftests check lint lab-shell lab-selftest demo bench \
+.PHONY: all modules clean selftests check lint lab-shell lab-selftest demo fuzz bench \
 	tools htmldocs modules_install udev_install install dkms-add
 
 all: modules
@@ -83,6 +84,9 @@ check:
 
 demo:
 	lab/demo.sh
+
+fuzz:
+	lab/fuzz.sh
 
 bench:
 	lab/bench.sh

@@ -8,6 +8,9 @@
 #                 overrides): the full 10000 in switch (about 20 ms a cycle
 #                 under TCG+KASAN), 1000 in the others to keep make check's
 #                 time (docs/faults.rst has the measured times)
+#   TOPO_RACE_ITERS  lock-step iterations of each selftests/race_test race
+#                 (P2PBUF_RACE_ITERS overrides): 2000 in switch, 500 in the
+#                 others (docs/stress.rst has the measured times)
 # Memory backends m0 (provider BAR), m1 (second ivshmem, for vfio-pci) are
 # created by vm.sh. Facts behind each expectation: shared/notes/qemu-lab.md.
 
@@ -28,6 +31,7 @@ topo_select() {
 	TOPO_DEVICES=()
 	TOPO_APPEND=""
 	TOPO_LEAK_CYCLES=1000
+	TOPO_RACE_ITERS=500
 	case "$1" in
 	switch)
 		# (a) provider and initiator behind one PCIe switch: BUS_ADDR.
@@ -35,6 +39,7 @@ topo_select() {
 		TOPO_CPU=max,la57=off
 		TOPO_EXPECT=BUS_ADDR
 		TOPO_LEAK_CYCLES=10000
+		TOPO_RACE_ITERS=2000
 		TOPO_DEVICES+=(
 			-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x4
 			-device x3130-upstream,id=usp,bus=rp1

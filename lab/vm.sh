@@ -50,12 +50,15 @@ truncate -s 64M "$run/ivshmem1"
 	printf 'export P2PBUF_TOPOLOGY=%q\n' "$topo"
 	printf 'export P2PBUF_EXPECT_MAP=%q\n' "$TOPO_EXPECT"
 	printf 'export P2PBUF_LEAK_CYCLES=%q\n' "${P2PBUF_LEAK_CYCLES:-$TOPO_LEAK_CYCLES}"
+	printf 'export P2PBUF_RACE_ITERS=%q\n' "${P2PBUF_RACE_ITERS:-$TOPO_RACE_ITERS}"
 	printf 'export P2PBUF_VFIO_BDF=%q\n' "0000:00:06.0"
 	printf 'export PATH=%q\n' "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	printf 'export P2PBUF_ACCEL=%q\n' "$([ "${P2PBUF_KVM:-0}" = 1 ] && echo kvm || echo tcg)"
 	# The igt run (lab/igt.sh) and the benchmark (lab/bench.sh): only when
 	# the host exported them for this boot.
 	for v in ${!P2PBUF_IGT_@} ${!P2PBUF_BENCH_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
+	# Knobs of race_test and fuzz_test (docs/stress.rst), when set.
+	for v in ${!P2PBUF_RACE_@} ${!P2PBUF_FUZZ_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
 } > "$res/env.sh"
 rm -f "$res/done"
 

@@ -51,9 +51,15 @@ log "igt_runner start ($(tr '\n' ' ' < "$work/root/test-list.txt"))"
 t0=$(date +%s)
 # igt_runner exits 0 even when tests fail: the verdict is results.json.
 # shellcheck disable=SC2086
+# The KTAP run already stressed the pair: under igt, race_test and
+# fuzz_test check the protocol with short runs (P2PBUF_IGT_RACE_ITERS,
+# P2PBUF_IGT_RACE_UNBINDS, P2PBUF_IGT_FUZZ_CALLS).
 timeout -k 10 "${P2PBUF_IGT_TIMEOUT:-1200}" chroot "$rootfs" /usr/bin/env \
 	HOME=/tmp PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	P2PBUF_LEAK_CYCLES="${P2PBUF_IGT_LEAK_CYCLES:-1000}" \
+	P2PBUF_RACE_ITERS="${P2PBUF_IGT_RACE_ITERS:-100}" \
+	P2PBUF_RACE_UNBINDS="${P2PBUF_IGT_RACE_UNBINDS:-3}" \
+	P2PBUF_FUZZ_CALLS="${P2PBUF_IGT_FUZZ_CALLS:-500}" \
 	igt_runner -o \
 	--per-test-timeout "${P2PBUF_IGT_TEST_TIMEOUT:-180}" \
 	--dmesg-warn-level 4 \

@@ -128,7 +128,7 @@ guest_teardown() {
 }
 
 guest_run_suites() {
-	local s bin rc
+	local s bin rc wd
 	for s in $P2PBUF_SUITES; do
 		bin=$P2PBUF_STDIR/$s
 		guest_log "suite $s: start"
@@ -136,8 +136,15 @@ guest_run_suites() {
 			echo "p2pbuf-lab: suite $s: $bin missing" > "$R/$s.missing"
 			continue
 		fi
+		# Shortly before the timeout, every task's stack goes to the
+		# console: a hung suite shows where it hangs.
+		(sleep $((P2PBUF_SUITE_TIMEOUT > 30 ? P2PBUF_SUITE_TIMEOUT - 15 : P2PBUF_SUITE_TIMEOUT)) &&
+			guest_log "suite $s: about to time out; tasks:" &&
+			echo t > /proc/sysrq-trigger) &
+		wd=$!
 		(cd /tmp && timeout -k 5 "$P2PBUF_SUITE_TIMEOUT" "$bin") > "$R/$s.ktap" 2>&1
 		rc=$?
+		kill "$wd" 2> /dev/null
 		echo "$rc" > "$R/$s.rc"
 		guest_log "suite $s: exit $rc"
 	done
