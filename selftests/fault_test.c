@@ -6,8 +6,9 @@
  *
  * For n = 1, 2, ... the test writes n to /proc/self/task/<tid>/fail-nth
  * right before the ioctl, so the n-th allocation the ioctl makes on this
- * task fails (failslab, with ignore-gfp-wait=N so that GFP_KERNEL
- * allocations are eligible; verbose=0). The sweep ends at the first n the
+ * task fails, from the slab (failslab) or the page allocator
+ * (fail_page_alloc, order 0 and up), with ignore-gfp-wait=N so that
+ * GFP_KERNEL allocations are eligible and verbose=0. The sweep ends at the first n the
  * ioctl does not reach: the call then succeeds with fail-nth not consumed.
  * Each call with an injected failure must either fail with -ENOMEM (or the
  * errno the call has without injection) or succeed, and leave nothing
@@ -18,8 +19,8 @@
  * The operations are in fault_test_ops.h, which this file includes.
  *
  * Needs the lab (P2PBUF_PROVIDER_BDF, P2PBUF_INITIATOR_BDF,
- * P2PBUF_EXPECT_MAP), debugfs and CONFIG_FAILSLAB with
- * CONFIG_FAULT_INJECTION_DEBUG_FS; SKIPs otherwise.
+ * P2PBUF_EXPECT_MAP), debugfs, CONFIG_FAILSLAB and CONFIG_FAIL_PAGE_ALLOC
+ * with CONFIG_FAULT_INJECTION_DEBUG_FS; SKIPs otherwise.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -33,8 +34,20 @@
 #include "p2pbuf_test.h"
 #include "exporter_lib.h"
 
-#define FAILSLAB	"/sys/kernel/debug/failslab/"
-/* Far more than any of the calls allocates; reaching it fails the sweep. */
+/* The fault-injection settings the sweep needs, restored afterwards. */
+static const struct {
+	const char *path;
+	const char *value;
+} fault_settings[] = {
+	/* GFP_KERNEL allocations may fail; no report per injected failure. */
+	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/failslab/verbose", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+};
+
+#define NR_FAULT_SETTINGS	ARRAY_SIZE(fault_settings)
 #define MAX_NTH		1000U
 #define NR_SEGS		8
 /*
@@ -72,31 +85,39 @@ static int read_value(const char *path, char *buf, size_t len)
 FIXTURE(fault) {
 	struct exp_pair p;
 	int nth;		/* /proc/self/task/<tid>/fail-nth */
-	char gfp_wait[8];	/* failslab settings to restore */
-	char verbose[8];
+	/* fault_settings[] as found, restored by the teardown */
+	char saved[NR_FAULT_SETTINGS][16];
 	bool configured;
 };
 
 FIXTURE_SETUP(fault)
 {
 	char why[200], path[64];
+	size_t i;
 
 	self->nth = -1;
 	self->configured = false;
 	if (exp_pair_open(&self->p, why, sizeof(why)))
 		SKIP(return, "%s", why);
-	if (p2pbuf_debugfs_mount() ||
-	    read_value(FAILSLAB "ignore-gfp-wait", self->gfp_wait,
-		       sizeof(self->gfp_wait)) ||
-	    read_value(FAILSLAB "verbose", self->verbose,
-		       sizeof(self->verbose))) {
+	if (p2pbuf_debugfs_mount()) {
 		exp_pair_close(&self->p);
-		SKIP(return, "no " FAILSLAB " (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)");
+		SKIP(return, "debugfs cannot be mounted");
 	}
-	/* GFP_KERNEL allocations may fail; no report per injected failure. */
-	ASSERT_EQ(0, p2pbuf_sysfs_write(FAILSLAB "ignore-gfp-wait", "N"));
-	ASSERT_EQ(0, p2pbuf_sysfs_write(FAILSLAB "verbose", "0"));
+	for (i = 0; i < NR_FAULT_SETTINGS; i++) {
+		if (read_value(fault_settings[i].path, self->saved[i],
+			       sizeof(self->saved[i]))) {
+			exp_pair_close(&self->p);
+			SKIP(return,
+			     "no %s (needs CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS)",
+			     fault_settings[i].path);
+		}
+	}
+	/* All saved: from here on the teardown restores them. */
 	self->configured = true;
+	for (i = 0; i < NR_FAULT_SETTINGS; i++)
+		ASSERT_EQ(0, p2pbuf_sysfs_write(fault_settings[i].path,
+						fault_settings[i].value))
+			TH_LOG("cannot set fault_settings[%zu]", i);
 
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
 		 (long)syscall(SYS_gettid));
@@ -106,12 +127,12 @@ FIXTURE_SETUP(fault)
 
 FIXTURE_TEARDOWN(fault)
 {
+	size_t i;
+
 	if (self->nth >= 0)
 		close(self->nth);
-	if (self->configured) {
-		p2pbuf_sysfs_write(FAILSLAB "ignore-gfp-wait", self->gfp_wait);
-		p2pbuf_sysfs_write(FAILSLAB "verbose", self->verbose);
-	}
+	for (i = 0; self->configured && i < NR_FAULT_SETTINGS; i++)
+		p2pbuf_sysfs_write(fault_settings[i].path, self->saved[i]);
 	exp_pair_close(&self->p);
 }
 
