@@ -239,7 +239,7 @@ static void import_close_work(void *ctx, unsigned int w, unsigned int phase,
 	race_check(c->log, "IMPORT", race_err(h),
 		   c->can_map ? RACE_OK(0, ENODEV) : RACE_OK(EXDEV, ENODEV));
 	c->ok[0] = h > 0;
-	c->handle[0] = h > 0 ? h : 0;
+	c->handle[0] = c->ok[0] ? h : 0;
 	if (c->ok[0])
 		race_check(c->log, "MAP", race_err(imp_map(c->imp[0], h, &m)),
 			   RACE_OK(0, ENODEV));

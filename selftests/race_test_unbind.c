@@ -46,7 +46,10 @@ static void exp_unbind_phase0(struct race_ctx *c, unsigned int i)
 	c->exp = open_node(c->exp_node);
 	c->buf = c->exp < 0 ? -1 : new_buf(c->exp);
 	h = c->buf < 0 || c->imp[1] < 0 ? -1 : imp_import(c->imp[1], c->buf, i % 2);
-	c->handle[1] = h > 0 ? h : 0;
+	/* 0 is never a handle: what the later calls use after a failure. */
+	c->handle[1] = 0;
+	if (h > 0)
+		c->handle[1] = h;
 	if (h <= 0 || imp_map(c->imp[1], h, &m))
 		race_fail(c->log, "setup: open/EXPORT/IMPORT/MAP: %s", strerror(errno));
 }
@@ -254,7 +257,10 @@ static void imp_unbind_work(void *ctx, unsigned int w, unsigned int phase,
 	}
 	c->imp[1] = open_node(c->imp_node);
 	h = c->buf < 0 || c->imp[1] < 0 ? -1 : imp_import(c->imp[1], c->buf, i % 2);
-	c->handle[1] = h > 0 ? h : 0;
+	/* 0 is never a handle: what the later calls use after a failure. */
+	c->handle[1] = 0;
+	if (h > 0)
+		c->handle[1] = h;
 	if (h <= 0 || imp_map(c->imp[1], h, &m))
 		race_fail(c->log, "setup: open/EXPORT/IMPORT/MAP: %s", strerror(errno));
 }
