@@ -141,7 +141,16 @@ static void exp_unbind_main(void *ctx, unsigned int phase, unsigned int i)
 	unbind_main(c, c->pbdf, EXP_DRV, phase);
 }
 
-TEST_F_TIMEOUT(race, exporter_unbind_while_mapping, 900)
+/*
+ * Run one unbind race: self->unbinds cycles of three phases, two forked
+ * workers calling @work_fn while the main process runs @main_fn.
+ */
+static void unbind_race(struct __test_metadata *_metadata, RACE_SELF *self,
+			void (*main_fn)(void *ctx, unsigned int phase,
+					unsigned int i),
+			void (*work_fn)(void *ctx, unsigned int worker,
+					unsigned int phase, unsigned int i),
+			const char *what)
 {
 	struct race_ctx *c = &self->c;
 
@@ -156,11 +165,17 @@ TEST_F_TIMEOUT(race, exporter_unbind_while_mapping, 900)
 	self->run->phases = 3;
 	self->run->nr = 2;
 	self->run->fork = true;
-	self->run->main = exp_unbind_main;
-	self->run->work = exp_unbind_work;
+	self->run->main = main_fn;
+	self->run->work = work_fn;
 	race_run_go(self->run);
-	race_report(_metadata, self, "exporter unbind while importers map (cycles)");
+	race_report(_metadata, self, what);
 	ksft_print_msg("  %u calls per process per cycle\n", UNBIND_CALLS);
+}
+
+TEST_F_TIMEOUT(race, exporter_unbind_while_mapping, 900)
+{
+	unbind_race(_metadata, self, exp_unbind_main, exp_unbind_work,
+		    "exporter unbind while importers map (cycles)");
 }
 
 /*
@@ -274,21 +289,6 @@ static void imp_unbind_main(void *ctx, unsigned int phase, unsigned int i)
 
 TEST_F_TIMEOUT(race, importer_unbind_while_revoking, 900)
 {
-	struct race_ctx *c = &self->c;
-
-	if (!c->can_map)
-		SKIP(return, NO_ROUTE);
-	close(c->exp);
-	close(c->imp[0]);
-	c->exp = -1;
-	c->imp[0] = -1;
-	self->run->iters = self->unbinds;
-	self->run->phases = 3;
-	self->run->nr = 2;
-	self->run->fork = true;
-	self->run->main = imp_unbind_main;
-	self->run->work = imp_unbind_work;
-	race_run_go(self->run);
-	race_report(_metadata, self, "importer unbind while the exporter revokes (cycles)");
-	ksft_print_msg("  %u calls per process per cycle\n", UNBIND_CALLS);
+	unbind_race(_metadata, self, imp_unbind_main, imp_unbind_work,
+		    "importer unbind while the exporter revokes (cycles)");
 }
