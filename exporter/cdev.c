@@ -12,32 +12,52 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
-#include <linux/pci-p2pdma.h>
 #include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "p2pbuf_exporter.h"
 
 /*
- * Copy an ioctl argument whose first field is its size. Every structure is
- * still at its first ABI version, so that version's size is @ksize: a
- * smaller argsz is -EINVAL, a larger one is accepted when the bytes the
- * kernel does not know are zero (-E2BIG otherwise).
+ * Copy an ioctl argument whose first field is its size, vfio's way: an
+ * argsz below @minsz (the structure's first ABI version) is -EINVAL, above
+ * a page -E2BIG (so that nobody makes us scan gigabytes for zeros); up to
+ * @ksize, the kernel's version, the fields userspace did not pass read as
+ * zero; beyond it, the bytes we do not know must be zero (-E2BIG).
+ * *@argszp gets argsz, to copy back no more than userspace passed.
  */
-static int p2pbuf_exp_copy_args(void *karg, size_t ksize, void __user *uarg)
+static int p2pbuf_exp_copy_args(void *karg, size_t ksize, size_t minsz,
+				void __user *uarg, u32 *argszp)
 {
 	u32 argsz;
 
 	if (get_user(argsz, (u32 __user *)uarg))
 		return -EFAULT;
-	if (argsz < ksize)
+	if (argsz < minsz)
 		return -EINVAL;
+	if (argsz > PAGE_SIZE)
+		return -E2BIG;
+	*argszp = argsz;
 	return copy_struct_from_user(karg, ksize, uarg, argsz);
 }
+
+/* Copy an ioctl argument back, no more of it than userspace passed. */
+static int p2pbuf_exp_copy_back(void __user *uarg, const void *karg,
+				size_t ksize, u32 argsz)
+{
+	return copy_to_user(uarg, karg, min_t(size_t, ksize, argsz)) ?
+	       -EFAULT : 0;
+}
+
+#define P2PBUF_EXP_INFO_MINSZ	offsetofend(struct p2pbuf_exp_info, bars)
+#define P2PBUF_EXP_EXPORT_MINSZ	offsetofend(struct p2pbuf_exp_export, reserved)
+#define P2PBUF_EXP_REVOKE_MINSZ	offsetofend(struct p2pbuf_exp_revoke, reserved)
+#define P2PBUF_EXP_QUERY_MINSZ	offsetofend(struct p2pbuf_exp_query, reserved)
 
 static bool p2pbuf_exp_bound(struct p2pbuf_exp_dev *edev)
 {
@@ -60,7 +80,7 @@ static u32 p2pbuf_exp_bar_flags(struct pci_dev *pdev, int bar)
 		flags |= P2PBUF_EXP_BAR_MEM64;
 	if (res & IORESOURCE_PREFETCH)
 		flags |= P2PBUF_EXP_BAR_PREFETCH;
-	if (pcim_p2pdma_provider(pdev, bar))
+	if (p2pbuf_exp_bar_exportable(pdev, bar))
 		flags |= P2PBUF_EXP_BAR_PROVIDER;
 	return flags;
 }
@@ -70,8 +90,10 @@ static long p2pbuf_exp_ioctl_info(struct p2pbuf_exp_dev *edev,
 {
 	struct p2pbuf_exp_info info;
 	int bar, ret;
+	u32 argsz;
 
-	ret = p2pbuf_exp_copy_args(&info, sizeof(info), uarg);
+	ret = p2pbuf_exp_copy_args(&info, sizeof(info), P2PBUF_EXP_INFO_MINSZ,
+				   uarg, &argsz);
 	if (ret)
 		return ret;
 	if (info.flags || info.reserved)
@@ -90,9 +112,7 @@ static long p2pbuf_exp_ioctl_info(struct p2pbuf_exp_dev *edev,
 	}
 	mutex_unlock(&edev->lock);
 
-	if (copy_to_user(uarg, &info, sizeof(info)))
-		return -EFAULT;
-	return 0;
+	return p2pbuf_exp_copy_back(uarg, &info, sizeof(info), argsz);
 }
 
 /*
@@ -134,11 +154,13 @@ static long p2pbuf_exp_ioctl_export(struct file *file, void __user *uarg)
 	struct dma_buf *dmabuf;
 	size_t size;
 	int fd, ret;
+	u32 argsz;
 
-	ret = p2pbuf_exp_copy_args(&exp, sizeof(exp), uarg);
+	ret = p2pbuf_exp_copy_args(&exp, sizeof(exp), P2PBUF_EXP_EXPORT_MINSZ,
+				   uarg, &argsz);
 	if (ret)
 		return ret;
-	if (exp.flags || exp.reserved)
+	if ((exp.flags & ~P2PBUF_EXP_EXPORT_DEVICE_READONLY) || exp.reserved)
 		return -EINVAL;
 	if ((exp.open_flags & ~(O_CLOEXEC | O_ACCMODE)) ||
 	    (exp.open_flags & O_ACCMODE) == O_ACCMODE)
@@ -148,10 +170,16 @@ static long p2pbuf_exp_ioctl_export(struct file *file, void __user *uarg)
 	if (exp.nr_ranges > P2PBUF_EXP_MAX_RANGES)
 		return -E2BIG;
 
-	ranges = memdup_array_user(u64_to_user_ptr(exp.ranges), exp.nr_ranges,
-				   sizeof(*ranges));
-	if (IS_ERR(ranges))
-		return PTR_ERR(ranges);
+	/* Not memdup_array_user(): the allocation is the user's, accounted. */
+	ranges = kvmalloc_array(exp.nr_ranges, sizeof(*ranges),
+				GFP_KERNEL_ACCOUNT);
+	if (!ranges)
+		return -ENOMEM;
+	if (copy_from_user(ranges, u64_to_user_ptr(exp.ranges),
+			   array_size(exp.nr_ranges, sizeof(*ranges)))) {
+		ret = -EFAULT;
+		goto out_free_ranges;
+	}
 
 	ret = p2pbuf_exp_check_ranges(ranges, exp.nr_ranges, &size);
 	if (ret)
@@ -165,7 +193,8 @@ static long p2pbuf_exp_ioctl_export(struct file *file, void __user *uarg)
 	}
 
 	dmabuf = p2pbuf_exp_export(edev, file, exp.bar, ranges, exp.nr_ranges,
-				   size, exp.open_flags & O_ACCMODE);
+				   size, exp.open_flags & O_ACCMODE,
+				   exp.flags & P2PBUF_EXP_EXPORT_DEVICE_READONLY);
 	if (IS_ERR(dmabuf)) {
 		ret = PTR_ERR(dmabuf);
 		goto err_put_fd;
@@ -173,14 +202,13 @@ static long p2pbuf_exp_ioctl_export(struct file *file, void __user *uarg)
 
 	exp.fd = fd;
 	exp.size = size;
-	if (copy_to_user(uarg, &exp, sizeof(exp))) {
-		ret = -EFAULT;
+	ret = p2pbuf_exp_copy_back(uarg, &exp, sizeof(exp), argsz);
+	if (ret)
 		goto err_put_dmabuf;
-	}
 
 	/* Nothing can fail any more: publish the fd, which takes our reference. */
 	dma_buf_fd_install(dmabuf, fd);
-	kfree(ranges);
+	kvfree(ranges);
 	return 0;
 
 err_put_dmabuf:
@@ -188,7 +216,7 @@ err_put_dmabuf:
 err_put_fd:
 	put_unused_fd(fd);
 out_free_ranges:
-	kfree(ranges);
+	kvfree(ranges);
 	return ret;
 }
 
@@ -198,9 +226,11 @@ static long p2pbuf_exp_ioctl_revoke(struct file *file, void __user *uarg,
 	struct p2pbuf_exp_dev *edev = file->private_data;
 	struct p2pbuf_exp_buf *buf = NULL;
 	struct p2pbuf_exp_revoke rv;
+	u32 argsz;
 	int ret;
 
-	ret = p2pbuf_exp_copy_args(&rv, sizeof(rv), uarg);
+	ret = p2pbuf_exp_copy_args(&rv, sizeof(rv), P2PBUF_EXP_REVOKE_MINSZ,
+				   uarg, &argsz);
 	if (ret)
 		return ret;
 	if ((rv.flags & ~P2PBUF_EXP_REVOKE_ALL) || rv.reserved)
@@ -216,23 +246,31 @@ static long p2pbuf_exp_ioctl_revoke(struct file *file, void __user *uarg,
 	}
 
 	/* Holding revoke_lock, nobody can clear @bound under us. */
-	mutex_lock(&edev->revoke_lock);
-	if (!p2pbuf_exp_bound(edev))
+	ret = mutex_lock_killable(&edev->revoke_lock);
+	if (ret)
+		goto out_put_buf;
+	if (!p2pbuf_exp_bound(edev)) {
 		ret = -ENODEV;
-	else if (revoke)
-		rv.count = p2pbuf_exp_revoke(edev, file, buf);
-	else
-		rv.count = p2pbuf_exp_restore(edev, file, buf);
+	} else if (revoke) {
+		ret = p2pbuf_exp_revoke(edev, file, buf,
+					P2PBUF_EXP_REVOKED_USER, true);
+		rv.count = ret;
+	} else {
+		/* Decode may have gone off since the last check: look first. */
+		ret = p2pbuf_exp_check_decode_locked(edev, true);
+		if (!ret)
+			ret = p2pbuf_exp_restore(edev, file, buf,
+						 P2PBUF_EXP_REVOKED_USER, true);
+		rv.count = ret;
+	}
 	mutex_unlock(&edev->revoke_lock);
 
+out_put_buf:
 	if (buf)
 		p2pbuf_exp_buf_put(buf);
-	if (ret)
+	if (ret < 0)
 		return ret;
-
-	if (copy_to_user(uarg, &rv, sizeof(rv)))
-		return -EFAULT;
-	return 0;
+	return p2pbuf_exp_copy_back(uarg, &rv, sizeof(rv), argsz);
 }
 
 static long p2pbuf_exp_ioctl_query(struct file *file, void __user *uarg)
@@ -241,13 +279,14 @@ static long p2pbuf_exp_ioctl_query(struct file *file, void __user *uarg)
 	struct p2pbuf_exp_attach_state *states = NULL;
 	struct p2pbuf_exp_buf *buf;
 	struct p2pbuf_exp_query q;
-	u32 nr_states = 0;
+	u32 nr_states = 0, argsz;
 	int ret;
 
-	ret = p2pbuf_exp_copy_args(&q, sizeof(q), uarg);
+	ret = p2pbuf_exp_copy_args(&q, sizeof(q), P2PBUF_EXP_QUERY_MINSZ, uarg,
+				   &argsz);
 	if (ret)
 		return ret;
-	if (q.flags || q.reserved)
+	if (q.flags || q.reserved || q.reserved2)
 		return -EINVAL;
 
 	buf = p2pbuf_exp_buf_get(edev, file, q.fd);
@@ -266,8 +305,8 @@ static long p2pbuf_exp_ioctl_query(struct file *file, void __user *uarg)
 	    copy_to_user(u64_to_user_ptr(q.attachments), states,
 			 array_size(nr_states, sizeof(*states))))
 		ret = -EFAULT;
-	else if (copy_to_user(uarg, &q, sizeof(q)))
-		ret = -EFAULT;
+	else
+		ret = p2pbuf_exp_copy_back(uarg, &q, sizeof(q), argsz);
 	kvfree(states);
 	return ret;
 }
@@ -331,10 +370,13 @@ static int p2pbuf_exp_release(struct inode *inode, struct file *file)
 
 	/*
 	 * Buffers live on as dma-buf files, but with their exporter file
-	 * gone nobody may restore them: revoke them for good.
+	 * gone nobody may restore them: revoke them for good. A release cannot
+	 * fail, and it may run at exit with a fatal signal pending, so the
+	 * lock and the wait for the importers are not killable: the wait
+	 * lasts as long as they take (see p2pbuf_exp_revoke()).
 	 */
 	mutex_lock(&edev->revoke_lock);
-	p2pbuf_exp_revoke(edev, file, NULL);
+	p2pbuf_exp_revoke(edev, file, NULL, P2PBUF_EXP_REVOKED_CLOSED, false);
 	p2pbuf_exp_disown(edev, file);
 	mutex_unlock(&edev->revoke_lock);
 

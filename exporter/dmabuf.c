@@ -1,37 +1,77 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pbuf exporter: dma-buf operations, export, revoke and restore.
+ * p2pbuf exporter: dma-buf operations and export.
  *
  * A buffer is a list of CPU physical ranges of one memory BAR. Importers
  * must attach dynamically, accept peer-to-peer memory and implement
- * invalidate_mappings, because the exporter revokes buffers: when the
- * exporter file that created them is closed, when the device is unbound,
- * and on request (REVOKE). A revoke marks the buffer revoked, invalidates
- * every importer's mappings, waits for the buffer's fences and then until
- * every mapping has been unmapped (dma_buf_invalidate_mappings() explains
- * why both waits are needed). Only then may the MMIO go away.
+ * invalidate_mappings, because the exporter revokes buffers (revoke.c):
+ * when the exporter file that created them is closed, when the device is
+ * unbound, reset, recovers from an error, suspends or stops decoding
+ * memory, and on request (REVOKE).
  */
+#include <linux/bits.h>
+#include <linux/delay.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/jiffies.h>
 #include <linux/lockdep.h>
+#include <linux/minmax.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include "p2pbuf_exporter.h"
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 static const struct dma_buf_ops p2pbuf_exp_dmabuf_ops;
+
+static bool p2pbuf_exp_allow_nonprefetchable;
+module_param_named(allow_nonprefetchable, p2pbuf_exp_allow_nonprefetchable,
+		   bool, 0644);
+MODULE_PARM_DESC(allow_nonprefetchable,
+		 "Export non-prefetchable (register) BARs too; importers may read them speculatively (default N)");
+
+/*
+ * Test only: selftests/race_test's attach_while_unbind sets it to hold an
+ * attach between its revoke check and its p2pdma route lookup (both under
+ * the resv lock) long enough for an unbind to try to run. Never set it
+ * otherwise. The sleep holds the resv lock, which every importer of the
+ * buffer and every revoke need, so it is bounded: a larger value is
+ * refused with -EINVAL.
+ */
+#define P2PBUF_EXP_TEST_ATTACH_DELAY_MAX_MS	2000
+
+static unsigned int p2pbuf_exp_test_attach_delay_ms;
+
+static int p2pbuf_exp_test_attach_delay_set(const char *val,
+					    const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0,
+				     P2PBUF_EXP_TEST_ATTACH_DELAY_MAX_MS);
+}
+
+static const struct kernel_param_ops p2pbuf_exp_test_attach_delay_ops = {
+	.set	= p2pbuf_exp_test_attach_delay_set,
+	.get	= param_get_uint,
+};
+
+module_param_cb(test_attach_delay_ms, &p2pbuf_exp_test_attach_delay_ops,
+		&p2pbuf_exp_test_attach_delay_ms, 0600);
+__MODULE_PARM_TYPE(test_attach_delay_ms, "uint");
+MODULE_PARM_DESC(test_attach_delay_ms,
+		 "TEST ONLY, never set in production: delay in ms (0-2000) inside .attach, under the buffer's resv lock, to widen the attach/unbind race (default 0)");
 
 static int p2pbuf_exp_refuse(struct p2pbuf_exp_buf *buf,
 			     struct dma_buf_attachment *attach,
 			     enum p2pbuf_exp_refusal why, int err)
 {
 	atomic_inc(&buf->edev->refused[why]);
+	trace_p2pbuf_exp_attach_refused(buf, attach, why, err);
 	dev_dbg(&buf->edev->pdev->dev, "buffer %llu: refused attach of %s: %d\n",
 		buf->id, dev_name(attach->dev), err);
 	return err;
@@ -42,7 +82,7 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 {
 	struct p2pbuf_exp_buf *buf = dmabuf->priv;
 	struct p2pbuf_exp_attach *state;
-	bool revoked;
+	unsigned int delay_ms;
 	int route;
 
 	if (!attach->peer2peer)
@@ -53,20 +93,27 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 					 P2PBUF_EXP_REFUSED_NOT_REVOCABLE,
 					 -EOPNOTSUPP);
 
-	/* The core calls .attach without the resv lock; we may take it. */
+	/*
+	 * The core calls .attach without the resv lock; we take it. The route
+	 * lookup reaches the provider's p2pdma state, which devres frees
+	 * after remove(); remove() revokes every buffer under this lock
+	 * first, so a buffer found live here keeps that state alive until
+	 * we unlock. Refuse at attach what mapping would refuse anyway, with
+	 * an errno that says why: dma_buf_phys_vec_to_sgt() fails with a bare
+	 * -EINVAL for a route p2pdma cannot use.
+	 */
 	dma_resv_lock(dmabuf->resv, NULL);
-	revoked = buf->revoked;
-	dma_resv_unlock(dmabuf->resv);
-	if (revoked)
+	if (buf->revoked) {
+		dma_resv_unlock(dmabuf->resv);
 		return p2pbuf_exp_refuse(buf, attach, P2PBUF_EXP_REFUSED_REVOKED,
 					 -ENODEV);
-
-	/*
-	 * Refuse at attach what mapping would refuse anyway, with an errno
-	 * that says why: dma_buf_phys_vec_to_sgt() fails with a bare -EINVAL
-	 * for a route p2pdma cannot use.
-	 */
-	route = p2pbuf_exp_route(buf->edev, attach->dev);
+	}
+	delay_ms = min(READ_ONCE(p2pbuf_exp_test_attach_delay_ms),
+		       P2PBUF_EXP_TEST_ATTACH_DELAY_MAX_MS);
+	if (delay_ms)
+		msleep(delay_ms);
+	route = p2pbuf_exp_route(buf, attach->dev);
+	dma_resv_unlock(dmabuf->resv);
 	if (route < 0)
 		return p2pbuf_exp_refuse(buf, attach, P2PBUF_EXP_REFUSED_NO_ROUTE,
 					 route);
@@ -94,18 +141,26 @@ static void p2pbuf_exp_detach(struct dma_buf *dmabuf,
 		/* Bus addresses only: no DMA mapping, the provider unused. */
 		dma_resv_lock(dmabuf->resv, NULL);
 		p2pbuf_exp_sgt_unmap(attach, state->bus_sgt, false,
-				     DMA_BIDIRECTIONAL);
+				     state->bus_dir);
 		dma_resv_unlock(dmabuf->resv);
 	}
 	kfree(state);
 }
 
-static void p2pbuf_exp_maps_drained(struct kref *kref)
+/*
+ * A map whose table disagrees with the attach-time route: p2pdma changed
+ * its mind between the two (ACS changed, say). What the table holds wins.
+ */
+static void p2pbuf_exp_route_mismatch(struct p2pbuf_exp_buf *buf,
+				      struct dma_buf_attachment *attach,
+				      u32 map_type)
 {
-	struct p2pbuf_exp_buf *buf =
-		container_of(kref, struct p2pbuf_exp_buf, maps);
-
-	complete(&buf->maps_done);
+	atomic_inc(&buf->edev->route_mismatches);
+	dev_dbg(&buf->edev->pdev->dev, "buffer %llu: %s attached through %s but mapped %s\n",
+		buf->id, dev_name(attach->dev),
+		((struct p2pbuf_exp_attach *)attach->priv)->route ==
+		PCI_P2PDMA_MAP_BUS_ADDR ? "a switch" : "the host bridge",
+		p2pbuf_exp_map_type_name(map_type));
 }
 
 static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
@@ -113,23 +168,65 @@ static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 {
 	struct p2pbuf_exp_buf *buf = attach->dmabuf->priv;
 	struct p2pbuf_exp_attach *state = attach->priv;
+	bool bus_map, bus_route;
 	struct sg_table *sgt;
+	u32 map_type;
 
 	dma_resv_assert_held(buf->dmabuf->resv);
+
+	/*
+	 * A buffer exported with P2PBUF_EXP_EXPORT_DEVICE_READONLY must not
+	 * be written by any device: DMA_TO_DEVICE only. Opt-in, not the
+	 * file's access mode: importers map DMA_BIDIRECTIONAL as a rule, and
+	 * an O_RDONLY export has always been mappable by them.
+	 */
+	if (buf->device_ro && dir != DMA_TO_DEVICE) {
+		dev_dbg_ratelimited(&buf->edev->pdev->dev,
+				    "buffer %llu: %s may not map a device-read-only buffer for device writes\n",
+				    buf->id, dev_name(attach->dev));
+		return ERR_PTR(-EACCES);
+	}
 
 	if (buf->revoked)
 		return ERR_PTR(-ENODEV);
 
-	/* A BUS_ADDR table never changes: build it once (sgt.c). */
+	/* A bus address table never changes: built once (sgt.c). */
 	sgt = state->bus_sgt;
-	if (!sgt) {
-		sgt = p2pbuf_exp_sgt_map(buf, attach, state->split, dir);
+	if (sgt)
+		goto out;
+
+	sgt = p2pbuf_exp_sgt_map(buf, attach, state->split, dir);
+	if (PTR_ERR_OR_ZERO(sgt) == -EADDRINUSE && !state->split &&
+	    buf->nr_ranges > 1 && !state->nr_mappings) {
+		/*
+		 * A BUS_ADDR route took the unsplit path, but p2pdma mapped
+		 * through an IOVA after all, where several ranges fail with
+		 * -EADDRINUSE (sgt.c, defect 2). Split from now on; only
+		 * while no mapping is live, since unmap frees a table the
+		 * way @split says it was built.
+		 */
+		sgt = p2pbuf_exp_sgt_map(buf, attach, true, dir);
 		if (IS_ERR(sgt))
 			return sgt;
-		state->map_type = p2pbuf_exp_map_type(buf, state->route, sgt);
-		if (state->route == PCI_P2PDMA_MAP_BUS_ADDR)
-			state->bus_sgt = sgt;
+		state->split = true;
+		p2pbuf_exp_route_mismatch(buf, attach,
+					  P2PBUF_MAP_HOST_BRIDGE_IOVA);
 	}
+	if (IS_ERR(sgt))
+		return sgt;
+
+	map_type = p2pbuf_exp_map_type(buf, attach->dev, state->route, sgt);
+	bus_map = map_type == P2PBUF_MAP_BUS_ADDR;
+	bus_route = state->route == PCI_P2PDMA_MAP_BUS_ADDR;
+	if (bus_map != bus_route)
+		p2pbuf_exp_route_mismatch(buf, attach, map_type);
+	state->map_type = map_type;
+	/* Cache only what the table really is, not what attach expected. */
+	if (bus_map && !state->split) {
+		state->bus_sgt = sgt;
+		state->bus_dir = dir;
+	}
+out:
 	state->nr_mappings++;
 	kref_get(&buf->maps);
 	return sgt;
@@ -144,13 +241,45 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(buf->dmabuf->resv);
 
-	/* The BUS_ADDR table stays with the attachment until detach. */
-	if (sgt != state->bus_sgt)
-		p2pbuf_exp_sgt_unmap(attach, sgt, state->split, dir);
 	if (!WARN_ON_ONCE(!state->nr_mappings))
 		state->nr_mappings--;
+	/*
+	 * The cached table stays with the attachment until detach, or until
+	 * its last mapping goes while the buffer is revoked.
+	 */
+	if (sgt != state->bus_sgt)
+		p2pbuf_exp_sgt_unmap(attach, sgt, state->split, dir);
+	else if (buf->revoked && !state->nr_mappings)
+		p2pbuf_exp_drop_cached_sgts(buf);
 	/* Last use of @buf by this mapping: a revoke may be waiting for it. */
 	kref_put(&buf->maps, p2pbuf_exp_maps_drained);
+}
+
+/**
+ * p2pbuf_exp_drop_cached_sgts() - free the cached tables of a revoked buffer
+ * @buf: the buffer
+ *
+ * Frees the cached bus address table of every attachment that has no
+ * mapping left, so that a revoked buffer keeps no table of the BAR (and,
+ * were a table wrongly taken for bus addresses, no DMA mapping either).
+ *
+ * Context: the buffer's resv lock held.
+ */
+void p2pbuf_exp_drop_cached_sgts(struct p2pbuf_exp_buf *buf)
+{
+	struct dma_buf_attachment *attach;
+
+	dma_resv_assert_held(buf->dmabuf->resv);
+
+	list_for_each_entry(attach, &buf->dmabuf->attachments, node) {
+		struct p2pbuf_exp_attach *state = attach->priv;
+
+		if (!state->bus_sgt || state->nr_mappings)
+			continue;
+		p2pbuf_exp_sgt_unmap(attach, state->bus_sgt, false,
+				     state->bus_dir);
+		state->bus_sgt = NULL;
+	}
 }
 
 static void p2pbuf_exp_dmabuf_release(struct dma_buf *dmabuf)
@@ -166,6 +295,8 @@ static void p2pbuf_exp_dmabuf_release(struct dma_buf *dmabuf)
 	list_del(&buf->node);
 	mutex_unlock(&edev->lock);
 
+	/* A revoke that a fatal signal ended may have left its fences. */
+	dma_fence_put(buf->revoke_fence);
 	kfree(buf);
 	p2pbuf_exp_dev_put(edev);
 }
@@ -179,6 +310,27 @@ static const struct dma_buf_ops p2pbuf_exp_dmabuf_ops = {
 };
 
 /**
+ * p2pbuf_exp_bar_exportable() - may a BAR be exported?
+ * @pdev: the device
+ * @bar: BAR index below %PCI_STD_NUM_BARS
+ *
+ * Importers may read a BAR speculatively, which a register BAR may not
+ * tolerate: non-prefetchable BARs are exported only with the
+ * allow_nonprefetchable parameter.
+ *
+ * Context: the device bound, so that its p2pdma state exists.
+ * Return: true if p2pdma has a provider for @bar and @bar is prefetchable
+ * or allowed anyway.
+ */
+bool p2pbuf_exp_bar_exportable(struct pci_dev *pdev, int bar)
+{
+	if (!pcim_p2pdma_provider(pdev, bar))
+		return false;
+	return (pci_resource_flags(pdev, bar) & IORESOURCE_PREFETCH) ||
+	       READ_ONCE(p2pbuf_exp_allow_nonprefetchable);
+}
+
+/**
  * p2pbuf_exp_export() - export ranges of a BAR as a new dma-buf
  * @edev: the device
  * @owner: the exporter file the buffer belongs to
@@ -188,20 +340,27 @@ static const struct dma_buf_ops p2pbuf_exp_dmabuf_ops = {
  * @nr_ranges: number of @ranges, 1 to P2PBUF_EXP_MAX_RANGES
  * @size: sum of the range lengths
  * @open_flags: access mode of the new file
+ * @device_ro: importers may map the buffer for device reads only
  *
  * Looks the provider up now, on every export, rather than caching it: it
  * belongs to the binding. The buffer may keep the pointer because it cannot
  * use it past remove(), see &struct p2pbuf_exp_buf.
  *
+ * The first export of a BAR claims it for the rest of the binding. The
+ * buffer starts revoked, with the reasons in force, while a device event is
+ * in force or the device does not decode memory.
+ *
  * Return: the dma-buf with one reference, linked in @edev->bufs; or
  * ERR_PTR(-ENODEV) if the device was unbound, ERR_PTR(-EOPNOTSUPP) if the
- * BAR is not a p2pdma provider, ERR_PTR(-EINVAL) if a range does not fit
- * the BAR, ERR_PTR(-ENOMEM) or another error of dma_buf_export().
+ * BAR is not exportable (p2pbuf_exp_bar_exportable()), ERR_PTR(-EBUSY) if
+ * it cannot be claimed, ERR_PTR(-EINVAL) if a range does not fit the BAR,
+ * ERR_PTR(-ENOMEM) or another error of dma_buf_export().
  */
 struct dma_buf *p2pbuf_exp_export(struct p2pbuf_exp_dev *edev,
 				  struct file *owner, u32 bar,
 				  const struct p2pbuf_exp_range *ranges,
-				  u32 nr_ranges, size_t size, u32 open_flags)
+				  u32 nr_ranges, size_t size, u32 open_flags,
+				  bool device_ro)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct p2pbuf_exp_buf *buf;
@@ -209,7 +368,7 @@ struct dma_buf *p2pbuf_exp_export(struct p2pbuf_exp_dev *edev,
 	u32 i;
 	int ret;
 
-	buf = kzalloc_flex(*buf, phys_vec, nr_ranges);
+	buf = kzalloc_flex(*buf, phys_vec, nr_ranges, GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->nr_ranges = nr_ranges;
@@ -217,6 +376,7 @@ struct dma_buf *p2pbuf_exp_export(struct p2pbuf_exp_dev *edev,
 	buf->owner = owner;
 	buf->bar = bar;
 	buf->size = size;
+	buf->device_ro = device_ro;
 	kref_init(&buf->maps);
 	init_completion(&buf->maps_done);
 
@@ -226,10 +386,32 @@ struct dma_buf *p2pbuf_exp_export(struct p2pbuf_exp_dev *edev,
 		goto err_unlock;
 	}
 
-	buf->provider = pcim_p2pdma_provider(edev->pdev, bar);
-	if (!buf->provider) {
+	if (!p2pbuf_exp_bar_exportable(edev->pdev, bar)) {
 		ret = -EOPNOTSUPP;
 		goto err_unlock;
+	}
+	buf->provider = pcim_p2pdma_provider(edev->pdev, bar);
+
+	/* As vfio-pci: export only what we could claim. Released by devres. */
+	if (!(edev->claimed & BIT(bar))) {
+		ret = pcim_request_region(edev->pdev, bar, KBUILD_MODNAME);
+		if (ret) {
+			dev_dbg(&edev->pdev->dev, "cannot claim BAR %u: %d\n",
+				bar, ret);
+			ret = -EBUSY;
+			goto err_unlock;
+		}
+		edev->claimed |= BIT(bar);
+	}
+
+	/*
+	 * Start revoked while a device event is in force or the device does
+	 * not decode memory; the decode check clears DECODE when it does.
+	 */
+	buf->revoked = edev->events;
+	if (!p2pbuf_exp_decoding(edev)) {
+		buf->revoked |= P2PBUF_EXP_REVOKED_DECODE;
+		p2pbuf_exp_decode_poll(edev, 0);
 	}
 
 	buf->bar_start = pci_resource_start(edev->pdev, bar);
@@ -259,6 +441,7 @@ struct dma_buf *p2pbuf_exp_export(struct p2pbuf_exp_dev *edev,
 	buf->id = edev->next_buf_id++;
 	p2pbuf_exp_dev_get(edev);
 	list_add_tail(&buf->node, &edev->bufs);
+	trace_p2pbuf_exp_export(buf, bar, nr_ranges, size, open_flags);
 	mutex_unlock(&edev->lock);
 	return dmabuf;
 
@@ -294,10 +477,14 @@ struct p2pbuf_exp_buf *p2pbuf_exp_buf_get(struct p2pbuf_exp_dev *edev,
 		return ERR_PTR(-EINVAL);
 	}
 
+	/* @owner is under the lock of the buffer's own device: ours first. */
 	buf = dmabuf->priv;
-	mutex_lock(&edev->lock);
-	owned = buf->owner == owner;
-	mutex_unlock(&edev->lock);
+	owned = buf->edev == edev;
+	if (owned) {
+		mutex_lock(&edev->lock);
+		owned = buf->owner == owner;
+		mutex_unlock(&edev->lock);
+	}
 	if (!owned) {
 		dma_buf_put(dmabuf);
 		return ERR_PTR(-EINVAL);
@@ -312,171 +499,6 @@ struct p2pbuf_exp_buf *p2pbuf_exp_buf_get(struct p2pbuf_exp_dev *edev,
 void p2pbuf_exp_buf_put(struct p2pbuf_exp_buf *buf)
 {
 	dma_buf_put(buf->dmabuf);
-}
-
-/*
- * Gather the buffers of @edev matching @owner (NULL: any) and @only (NULL:
- * any) whose revoked state is @revoked, each with a file reference so that
- * it cannot be released while we work on it. A buffer whose file is already
- * dying is skipped: nobody can attach to it or map it any more.
- */
-static void p2pbuf_exp_collect(struct p2pbuf_exp_dev *edev,
-			       struct file *owner, struct p2pbuf_exp_buf *only,
-			       bool revoked, struct list_head *batch)
-{
-	struct p2pbuf_exp_buf *buf;
-
-	lockdep_assert_held(&edev->revoke_lock);
-
-	mutex_lock(&edev->lock);
-	list_for_each_entry(buf, &edev->bufs, node) {
-		if ((owner && buf->owner != owner) || (only && buf != only))
-			continue;
-		if (buf->revoked != revoked)
-			continue;
-		if (!get_file_active(&buf->dmabuf->file))
-			continue;
-		list_add_tail(&buf->revoke_node, batch);
-	}
-	mutex_unlock(&edev->lock);
-}
-
-static void p2pbuf_exp_report_holders(struct p2pbuf_exp_buf *buf)
-{
-	struct device *dev = &buf->edev->pdev->dev;
-	struct dma_buf_attachment *attach;
-
-	if (!dma_resv_trylock(buf->dmabuf->resv)) {
-		dev_warn_ratelimited(dev, "buffer %llu: revoke still waits for %u mapping(s)\n",
-				     buf->id, kref_read(&buf->maps));
-		return;
-	}
-	list_for_each_entry(attach, &buf->dmabuf->attachments, node) {
-		struct p2pbuf_exp_attach *state = attach->priv;
-
-		if (state->nr_mappings)
-			dev_warn_ratelimited(dev, "buffer %llu: revoke still waits for %s to unmap %u mapping(s)\n",
-					     buf->id, dev_name(attach->dev),
-					     state->nr_mappings);
-	}
-	dma_resv_unlock(buf->dmabuf->resv);
-}
-
-/**
- * p2pbuf_exp_revoke() - revoke buffers and wait until nothing maps them
- * @edev: the device
- * @owner: only buffers exported through this file; NULL for all
- * @only: only this buffer; NULL for all that match @owner
- *
- * For each live buffer: under its resv lock mark it revoked, invalidate
- * every importer's mappings and wait for all its fences; then, without the
- * lock, wait until the importers have unmapped. The wait does not give up:
- * the MMIO must stay valid until the last unmap. It names the importers
- * that still hold mappings every %P2PBUF_EXP_REVOKE_WARN_MS.
- *
- * Context: process context, @edev->revoke_lock held; sleeps.
- * Return: the number of buffers that were revoked by this call.
- */
-u32 p2pbuf_exp_revoke(struct p2pbuf_exp_dev *edev, struct file *owner,
-		      struct p2pbuf_exp_buf *only)
-{
-	unsigned long warn = msecs_to_jiffies(P2PBUF_EXP_REVOKE_WARN_MS);
-	struct p2pbuf_exp_buf *buf, *tmp;
-	LIST_HEAD(batch);
-	u32 count = 0;
-
-	lockdep_assert_held(&edev->revoke_lock);
-
-	p2pbuf_exp_collect(edev, owner, only, false, &batch);
-
-	/* Stop all of them first, so that their importers unmap in parallel. */
-	list_for_each_entry(buf, &batch, revoke_node) {
-		struct dma_resv *resv = buf->dmabuf->resv;
-
-		dma_resv_lock(resv, NULL);
-		buf->revoked = true;
-		buf->revokes++;
-		dma_buf_invalidate_mappings(buf->dmabuf);
-		dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false,
-				      MAX_SCHEDULE_TIMEOUT);
-		dma_resv_unlock(resv);
-		/* Drop the base reference: @maps_done fires at the last unmap. */
-		kref_put(&buf->maps, p2pbuf_exp_maps_drained);
-	}
-
-	list_for_each_entry_safe(buf, tmp, &batch, revoke_node) {
-		while (!wait_for_completion_timeout(&buf->maps_done, warn))
-			p2pbuf_exp_report_holders(buf);
-		/*
-		 * Re-arm for the next restore: the buffer is revoked, so no
-		 * map can take a reference until p2pbuf_exp_restore(), which
-		 * needs the revoke_lock we hold.
-		 */
-		kref_init(&buf->maps);
-		reinit_completion(&buf->maps_done);
-
-		list_del(&buf->revoke_node);
-		fput(buf->dmabuf->file);
-		count++;
-	}
-	return count;
-}
-
-/**
- * p2pbuf_exp_restore() - make revoked buffers mappable again
- * @edev: the device, still bound
- * @owner: only buffers exported through this file; NULL for all
- * @only: only this buffer; NULL for all that match @owner
- *
- * A revoke left no mapping behind, so there is nothing to invalidate:
- * importers find out on their next map, which now succeeds.
- *
- * Context: @edev->revoke_lock held.
- * Return: the number of buffers that were restored by this call.
- */
-u32 p2pbuf_exp_restore(struct p2pbuf_exp_dev *edev, struct file *owner,
-		       struct p2pbuf_exp_buf *only)
-{
-	struct p2pbuf_exp_buf *buf, *tmp;
-	LIST_HEAD(batch);
-	u32 count = 0;
-
-	lockdep_assert_held(&edev->revoke_lock);
-
-	p2pbuf_exp_collect(edev, owner, only, true, &batch);
-	list_for_each_entry_safe(buf, tmp, &batch, revoke_node) {
-		dma_resv_lock(buf->dmabuf->resv, NULL);
-		buf->revoked = false;
-		dma_resv_unlock(buf->dmabuf->resv);
-
-		list_del(&buf->revoke_node);
-		fput(buf->dmabuf->file);
-		count++;
-	}
-	return count;
-}
-
-/**
- * p2pbuf_exp_disown() - detach buffers from a closing exporter file
- * @edev: the device
- * @owner: the file being released
- *
- * Called after p2pbuf_exp_revoke() for the same file; the buffers stay
- * revoked for good because no file can restore them any more.
- *
- * Context: @edev->revoke_lock held.
- */
-void p2pbuf_exp_disown(struct p2pbuf_exp_dev *edev, struct file *owner)
-{
-	struct p2pbuf_exp_buf *buf;
-
-	lockdep_assert_held(&edev->revoke_lock);
-
-	mutex_lock(&edev->lock);
-	list_for_each_entry(buf, &edev->bufs, node)
-		if (buf->owner == owner)
-			buf->owner = NULL;
-	mutex_unlock(&edev->lock);
 }
 
 /**
@@ -506,7 +528,7 @@ int p2pbuf_exp_query(struct p2pbuf_exp_buf *buf, struct p2pbuf_exp_query *q,
 	want = min(q->nr_attachments, n);
 	if (want) {
 		/* GFP_KERNEL is fine under resv: reclaim nests inside it. */
-		out = kvzalloc_objs(*out, want);
+		out = kvzalloc_objs(*out, want, GFP_KERNEL_ACCOUNT);
 		if (!out) {
 			dma_resv_unlock(buf->dmabuf->resv);
 			return -ENOMEM;
@@ -526,6 +548,7 @@ int p2pbuf_exp_query(struct p2pbuf_exp_buf *buf, struct p2pbuf_exp_query *q,
 	}
 
 	q->state = buf->revoked ? P2PBUF_EXP_BUF_REVOKED : P2PBUF_EXP_BUF_LIVE;
+	q->revoke_reasons = buf->revoked;
 	q->size = buf->size;
 	q->bar = buf->bar;
 	q->nr_ranges = buf->nr_ranges;

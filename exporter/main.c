@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -64,6 +65,13 @@ static int p2pbuf_exp_probe(struct pci_dev *pdev,
 	struct p2pbuf_exp_dev *edev;
 	int ret;
 
+	/* As vfio-pci: bridges' BARs and windows are not ours to export. */
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL) {
+		pci_dbg(pdev, "not a normal function (header type %u): not binding\n",
+			pdev->hdr_type);
+		return -EINVAL;
+	}
+
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
@@ -89,6 +97,7 @@ static int p2pbuf_exp_probe(struct pci_dev *pdev,
 	mutex_init(&edev->revoke_lock);
 	mutex_init(&edev->lock);
 	INIT_LIST_HEAD(&edev->bufs);
+	INIT_DELAYED_WORK(&edev->decode_work, p2pbuf_exp_decode_work);
 	edev->bound = true;
 	pci_set_drvdata(pdev, edev);
 
@@ -97,6 +106,11 @@ static int p2pbuf_exp_probe(struct pci_dev *pdev,
 		goto err_put_edev;
 
 	p2pbuf_exp_debugfs_add(edev);
+	/* What error recovery restores after a reset without restore. */
+	pci_save_state(pdev);
+	p2pbuf_exp_decode_poll_start(edev);
+	/* Let runtime PM suspend the device once userspace allows it. */
+	pm_runtime_put_noidle(&pdev->dev);
 	return 0;
 
 err_put_edev:
@@ -108,6 +122,9 @@ static void p2pbuf_exp_remove(struct pci_dev *pdev)
 {
 	struct p2pbuf_exp_dev *edev = pci_get_drvdata(pdev);
 
+	/* The driver core resumed the device; keep it so, as probe found it. */
+	pm_runtime_get_noresume(&pdev->dev);
+
 	/* No new opens; files already open keep @edev alive. */
 	p2pbuf_exp_cdev_unregister(edev);
 
@@ -116,13 +133,17 @@ static void p2pbuf_exp_remove(struct pci_dev *pdev)
 	 * (devres). Stop new exports, then revoke every buffer and wait until
 	 * no importer maps any of them. Revoked buffers never touch their
 	 * provider again and nobody can restore them: RESTORE checks @bound.
+	 * remove() cannot fail, so neither the lock nor the wait is killable.
 	 */
 	mutex_lock(&edev->revoke_lock);
 	mutex_lock(&edev->lock);
 	edev->bound = false;
 	mutex_unlock(&edev->lock);
-	p2pbuf_exp_revoke(edev, NULL, NULL);
+	p2pbuf_exp_revoke(edev, NULL, NULL, P2PBUF_EXP_REVOKED_UNBOUND, false);
+	WRITE_ONCE(edev->removed, true);
 	mutex_unlock(&edev->revoke_lock);
+	/* It no longer re-arms itself: @bound is clear. */
+	cancel_delayed_work_sync(&edev->decode_work);
 
 	p2pbuf_exp_debugfs_remove(edev);
 	p2pbuf_exp_dev_put(edev);
@@ -132,6 +153,8 @@ static struct pci_driver p2pbuf_exp_driver = {
 	.name		= KBUILD_MODNAME,
 	.probe		= p2pbuf_exp_probe,
 	.remove		= p2pbuf_exp_remove,
+	.err_handler	= &p2pbuf_exp_err_handlers,
+	.driver.pm	= pm_ptr(&p2pbuf_exp_pm_ops),
 };
 
 static void __init p2pbuf_exp_add_ids(void)

@@ -5,47 +5,62 @@
  * dma_buf_phys_vec_to_sgt() picks the mapping from pci_p2pdma_map_type(),
  * which modules cannot call (drivers/pci/p2pdma.c has no EXPORT_SYMBOL for
  * it). The exporter reports the same classification, derived from what it
- * can see:
+ * can see. The rules themselves are in maptype_rules.c, as functions of a
+ * description that KUnit can fake (maptype_kunit.c); this file describes
+ * the real devices:
  *
- * 1. pci_p2pdma_distance() < 0, or an importer device that is not itself a
- *    PCI function: p2pdma will not map (NOT_SUPPORTED). .attach refuses it
- *    with -EXDEV, so no attachment ever carries this type.
+ * 1. At attach, the route: pci_p2pdma_distance() (-1 for NOT_SUPPORTED),
+ *    and the bridge/ACS walk of calc_map_type_and_dist() over the real
+ *    pci_dev chain (p2pbuf_exp_fabric_route()). .attach refuses
+ *    NOT_SUPPORTED with -EXDEV, so no attachment ever carries that type.
+ *    The walk happens when pci_p2pdma_distance() has just filled the
+ *    p2pdma cache that pci_p2pdma_map_type() later reads, so both look at
+ *    the same ACS state.
  *
- * 2. Otherwise the route is the one calc_map_type_and_dist()
- *    (drivers/pci/p2pdma.c:700-793) computes: if provider and importer have
- *    a common upstream bridge and no bridge on the way has ACS redirect
- *    (RR, CR or EC in ACS control) enabled, the transfer stays in the PCI
- *    fabric and the importer gets PCI bus addresses (BUS_ADDR). Anything
- *    else passed the distance check only because the host bridge or CPU is
- *    allowed to route peer-to-peer, so it goes through the host bridge.
- *    p2pbuf_exp_fabric_route() repeats that walk, including its quirk of
- *    testing the common bridge itself on the provider side.
+ * 2. At map, every DMA segment against the route, the importer's DMA
+ *    domain (dev_dma_iommu(), else an IOMMU group means an identity
+ *    domain), the BAR and the provider's bus offset, with the IOMMU's
+ *    translation of IOVAs (p2pbuf_exp_seg_map_type()). An address that the
+ *    route cannot produce is UNKNOWN rather than guessed.
  *
- * 3. Through the host bridge, dma_buf_phys_vec_to_sgt() maps with the DMA
- *    API: dma-direct returns the CPU physical address for DMA_ATTR_MMIO
- *    (kernel/dma/direct.h:101-102), an IOMMU DMA domain returns an IOVA.
- *    dma-iommu reserves the host bridge's memory windows in every PCI
- *    device's IOVA space (iova_reserve_pci_windows(),
- *    drivers/iommu/dma-iommu.c:507-522), so an IOVA never lies inside the
- *    BAR: a mapping whose segments all lie inside the BAR's CPU range is
- *    HOST_BRIDGE_DIRECT, any other is HOST_BRIDGE_IOVA.
- *
- * The walk happens at attach time, when pci_p2pdma_distance() has just
- * filled the p2pdma cache that pci_p2pdma_map_type() later reads, so both
- * look at the same ACS state. A BUS_ADDR route whose mapping does not carry
- * bus addresses would mean the two disagree: it is reported as UNKNOWN
- * rather than guessed.
+ * The ACS state can change between attach and map. What the map returned
+ * therefore decides what dmabuf.c caches: only a table classified BUS_ADDR
+ * is kept, and every map that disagrees with its route is counted.
  */
 #include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
+#include <linux/iommu.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
 
+#include "maptype.h"
 #include "p2pbuf_exporter.h"
 
-static bool p2pbuf_exp_acs_redirects(struct pci_dev *pdev)
+/*
+ * Test only: selftests/lifecycle_test's route_mismatch sets it to make
+ * .attach believe every host-bridge route is BUS_ADDR, which the map then
+ * contradicts: the disagreement a change of ACS between attach and map
+ * would cause. Never set it otherwise.
+ */
+static bool p2pbuf_exp_test_force_bus_route;
+module_param_named(test_force_bus_route, p2pbuf_exp_test_force_bus_route,
+		   bool, 0600);
+MODULE_PARM_DESC(test_force_bus_route,
+		 "TEST ONLY, never set in production: make .attach take every host-bridge route for BUS_ADDR, which the map then contradicts (default N)");
+
+static void *p2pbuf_exp_pci_upstream(void *node)
 {
+	/* Both devices hold references on their upstream bridges. */
+	return pci_upstream_bridge(node);
+}
+
+static bool p2pbuf_exp_pci_acs_redirects(void *node)
+{
+	struct pci_dev *pdev = node;
 	u16 ctrl;
 
 	if (!pdev->acs_cap)
@@ -54,91 +69,131 @@ static bool p2pbuf_exp_acs_redirects(struct pci_dev *pdev)
 	return ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
 }
 
-/* True if the route stays below a common upstream bridge (BUS_ADDR). */
-static bool p2pbuf_exp_fabric_route(struct pci_dev *provider,
-				    struct pci_dev *client)
-{
-	struct pci_dev *common, *b;
-	bool redirect = false;
-
-	/* Both devices hold references on their upstream bridges. */
-	for (common = provider; common; common = pci_upstream_bridge(common)) {
-		redirect |= p2pbuf_exp_acs_redirects(common);
-		for (b = client; b; b = pci_upstream_bridge(b))
-			if (b == common)
-				goto found;
-	}
-	return false;
-
-found:
-	for (b = client; b != common; b = pci_upstream_bridge(b))
-		redirect |= p2pbuf_exp_acs_redirects(b);
-	return !redirect;
-}
+static const struct p2pbuf_exp_walk_ops p2pbuf_exp_pci_walk = {
+	.upstream	= p2pbuf_exp_pci_upstream,
+	.acs_redirects	= p2pbuf_exp_pci_acs_redirects,
+};
 
 /**
  * p2pbuf_exp_route() - check that p2pdma can route from the BAR to a device
- * @edev: the exporting device
+ * @buf: the buffer being attached
  * @client: the importer's DMA device (dma_buf_attachment.dev)
  *
  * The explanation p2pdma can print for a refused route is useful but
  * userspace triggers it at will, so it is printed at most once every five
  * seconds.
  *
- * Return: PCI_P2PDMA_MAP_BUS_ADDR or PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, or
- * -EXDEV if @client is not a PCI function or p2pdma cannot route to it.
+ * Context: the buffer's resv lock held and the buffer not revoked, which
+ * keeps remove() and so the release of the p2pdma state away.
+ * Return: PCI_P2PDMA_MAP_BUS_ADDR or PCI_P2PDMA_MAP_THRU_HOST_BRIDGE,
+ * -EXDEV if @client is not a PCI function or p2pdma cannot route to it, or
+ * -ENODEV (with a warning: a locking bug) if remove() already returned.
  */
-int p2pbuf_exp_route(struct p2pbuf_exp_dev *edev, struct device *client)
+int p2pbuf_exp_route(struct p2pbuf_exp_buf *buf, struct device *client)
 {
 	static DEFINE_RATELIMIT_STATE(explain, 5 * HZ, 1);
+	struct p2pbuf_exp_dev *edev = buf->edev;
 	struct pci_dev *provider = edev->pdev;
+	int distance, route;
+	bool fabric;
+
+	dma_resv_assert_held(buf->dmabuf->resv);
 
 	/* pci_p2pdma_map_type() does not look at parents, so neither do we. */
 	if (!dev_is_pci(client))
 		return -EXDEV;
 
-	if (pci_p2pdma_distance(provider, client, false) < 0) {
+	/* After remove() devres frees the p2pdma state we are about to use. */
+	if (WARN_ONCE(READ_ONCE(edev->removed),
+		      "%s: p2pdma reached after remove()\n", pci_name(provider)))
+		return -ENODEV;
+
+	distance = pci_p2pdma_distance(provider, client, false);
+	if (distance < 0) {
 		if (__ratelimit(&explain))
 			pci_p2pdma_distance(provider, client, true);
 		return -EXDEV;
 	}
 
-	if (p2pbuf_exp_fabric_route(provider, to_pci_dev(client)))
+	fabric = p2pbuf_exp_fabric_route(&p2pbuf_exp_pci_walk, provider,
+					 to_pci_dev(client));
+	route = p2pbuf_exp_route_decide(distance, fabric);
+	if (route == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE &&
+	    READ_ONCE(p2pbuf_exp_test_force_bus_route))
 		return PCI_P2PDMA_MAP_BUS_ADDR;
-	return PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;
+	return route;
+}
+
+static u64 p2pbuf_exp_domain_iova_to_phys(const struct p2pbuf_exp_map_desc *desc,
+					  u64 iova)
+{
+	return iommu_iova_to_phys(desc->priv, iova);
+}
+
+/* Every segment of @sgt by the rules of @desc; UNKNOWN unless all agree. */
+static u32 p2pbuf_exp_classify(const struct p2pbuf_exp_map_desc *desc,
+			       struct sg_table *sgt)
+{
+	u32 type = P2PBUF_MAP_UNKNOWN, t;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		t = p2pbuf_exp_seg_map_type(desc, sg_dma_address(sg),
+					    sg_dma_len(sg));
+		type = p2pbuf_exp_map_type_merge(type, t, !i);
+	}
+	return type;
 }
 
 /**
  * p2pbuf_exp_map_type() - classify a mapping made by map_dma_buf
  * @buf: the buffer
+ * @client: the importer's DMA device (dma_buf_attachment.dev)
  * @route: what p2pbuf_exp_route() returned for the attachment
  * @sgt: the table dma_buf_phys_vec_to_sgt() returned
  *
  * Context: the buffer's resv lock held, buffer not revoked (the provider is
- * valid).
- * Return: an enum p2pbuf_map_type, see the comment at the top of this file.
+ * valid), @client attached (its driver bound, so its IOMMU domain stays).
+ * Return: an enum p2pbuf_map_type, see the comment at the top of this file;
+ * a table that only the other route can produce is classified by that one.
  */
-u32 p2pbuf_exp_map_type(const struct p2pbuf_exp_buf *buf, int route,
-			struct sg_table *sgt)
+u32 p2pbuf_exp_map_type(const struct p2pbuf_exp_buf *buf,
+			struct device *client, int route, struct sg_table *sgt)
 {
-	u64 cpu_start = buf->bar_start;
-	u64 bus_start = cpu_start + buf->provider->bus_offset;
-	bool in_cpu = true, in_bus = true;
-	struct scatterlist *sg;
-	unsigned int i;
+	struct p2pbuf_exp_map_desc desc = {
+		.route		= route,
+		.dma		= P2PBUF_EXP_DMA_NO_IOMMU,
+		.bar_start	= buf->bar_start,
+		.bar_len	= buf->bar_len,
+		.bus_offset	= buf->provider->bus_offset,
+	};
+	u32 type;
 
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		u64 addr = sg_dma_address(sg);
-		u64 end = addr + sg_dma_len(sg);
-
-		in_cpu &= addr >= cpu_start && end <= cpu_start + buf->bar_len;
-		in_bus &= addr >= bus_start && end <= bus_start + buf->bar_len;
+	if (dev_dma_iommu(client)) {
+		desc.dma = P2PBUF_EXP_DMA_TRANSLATED;
+		desc.iova_to_phys = p2pbuf_exp_domain_iova_to_phys;
+		desc.priv = iommu_get_domain_for_dev(client);
+		if (!desc.priv)
+			return P2PBUF_MAP_UNKNOWN;
+	} else if (device_iommu_mapped(client)) {
+		desc.dma = P2PBUF_EXP_DMA_IDENTITY;
 	}
 
+	type = p2pbuf_exp_classify(&desc, sgt);
+	if (type != P2PBUF_MAP_UNKNOWN)
+		return type;
+	/*
+	 * p2pdma looks the route up again at every map: after an ACS change
+	 * the table may be what the other route produces. Say what it is.
+	 */
 	if (route == PCI_P2PDMA_MAP_BUS_ADDR)
-		return in_bus ? P2PBUF_MAP_BUS_ADDR : P2PBUF_MAP_UNKNOWN;
-	return in_cpu ? P2PBUF_MAP_HOST_BRIDGE_DIRECT :
-			P2PBUF_MAP_HOST_BRIDGE_IOVA;
+		desc.route = PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;
+	else if (route == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE)
+		desc.route = PCI_P2PDMA_MAP_BUS_ADDR;
+	else
+		return type;
+	return p2pbuf_exp_classify(&desc, sgt);
 }
 
 /**
