@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pbuf importer: the character device. Open files, ioctl argument
- * handling (argsz, flags, reserved fields) and dispatch, and the per-file
+ * handling (argsz, flags, reserved fields) and dispatch, the copy-out
+ * without page faults that IMPORT and MAP use, STATUS, and the per-file
  * queue of invalidation events that read() and poll() deliver.
  */
+#include <linux/capability.h>
 #include <linux/compat.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
 #include <linux/fs.h>
+#include <linux/pagemap.h>
 #include <linux/pci.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -20,11 +26,12 @@ static int p2pbuf_imp_open(struct inode *inode, struct file *filp)
 						   struct p2pbuf_imp_dev, misc);
 	struct p2pbuf_imp_file *file;
 
-	file = kzalloc_obj(*file);
+	file = kzalloc_obj(*file, GFP_KERNEL_ACCOUNT);
 	if (!file)
 		return -ENOMEM;
 	mutex_init(&file->lock);
-	xa_init_flags(&file->imports, XA_FLAGS_ALLOC1);
+	/* Its nodes are the user's memory too: charged to the memcg. */
+	xa_init_flags(&file->imports, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	spin_lock_init(&file->ev_lock);
 	init_waitqueue_head(&file->ev_wait);
 
@@ -37,6 +44,8 @@ static int p2pbuf_imp_open(struct inode *inode, struct file *filp)
 	}
 	kref_get(&idev->kref);
 	file->idev = idev;
+	/* The opener's credentials decide, not those of a later holder. */
+	file->admin = file_ns_capable(filp, &init_user_ns, CAP_SYS_ADMIN);
 	list_add(&file->node, &idev->files);
 	mutex_unlock(&idev->lock);
 
@@ -123,6 +132,9 @@ void p2pbuf_imp_event_queue(struct p2pbuf_imp_file *file, u32 handle,
 	wake_up_interruptible(&file->ev_wait);
 }
 
+/* The record's size is ABI (<linux/p2pbuf_importer.h>): it never changes. */
+static_assert(sizeof(struct p2pbuf_imp_event) == 24);
+
 /* Take the oldest event: 0, -EAGAIN when none is queued, -ENODEV if unbound. */
 static int p2pbuf_imp_event_pop(struct p2pbuf_imp_file *file,
 				struct p2pbuf_imp_event *ev)
@@ -204,8 +216,10 @@ static __poll_t p2pbuf_imp_poll(struct file *filp, poll_table *wait)
 
 /*
  * Every argument starts with argsz. Shorter than the structure (the first
- * and only ABI version so far) is -EINVAL; longer is fine when the extra
- * bytes are zero, else copy_struct_from_user() gives -E2BIG.
+ * and only ABI version so far) is -EINVAL; longer than a page is -E2BIG, so
+ * that nobody makes us scan gigabytes of user memory for zeros; longer than
+ * the structure is fine when the extra bytes are zero, else
+ * copy_struct_from_user() gives -E2BIG.
  */
 static int p2pbuf_imp_copy_in(void *karg, size_t ksize, void __user *uarg)
 {
@@ -215,6 +229,8 @@ static int p2pbuf_imp_copy_in(void *karg, size_t ksize, void __user *uarg)
 		return -EFAULT;
 	if (argsz < ksize)
 		return -EINVAL;
+	if (argsz > PAGE_SIZE)
+		return -E2BIG;
 	return copy_struct_from_user(karg, ksize, uarg, argsz);
 }
 
@@ -232,6 +248,73 @@ static int p2pbuf_imp_info(struct p2pbuf_imp_file *file,
 	return 0;
 }
 
+/**
+ * p2pbuf_imp_copy_out_locked() - copy a result out without faulting
+ * @fault: where to note the range when the copy fails
+ * @dst: user destination
+ * @src: kernel source
+ * @len: bytes
+ *
+ * Used under &p2pbuf_imp_file.lock, where user memory must not be faulted in
+ * (a userfaultfd or FUSE backed page would park the ioctl with the lock
+ * held, and unbinding the device would wait for it). On failure the caller
+ * undoes its work and returns -EFAULT; the ioctl then drops the lock, faults
+ * the range in and retries.
+ *
+ * Context: Any context that may access user memory.
+ * Return: 0 or -EFAULT.
+ */
+int p2pbuf_imp_copy_out_locked(struct p2pbuf_imp_fault *fault,
+			       void __user *dst, const void *src, size_t len)
+{
+	if (!copy_to_user_nofault(dst, src, len))
+		return 0;
+	fault->addr = dst;
+	fault->len = len;
+	return -EFAULT;
+}
+
+/**
+ * p2pbuf_imp_buf_status() - P2PBUF_IMP_STATUS
+ * @file: the file
+ * @arg: the validated argument; output fields are set
+ *
+ * Context: @file->lock held.
+ * Return: 0, -ENOENT or -EINTR.
+ */
+int p2pbuf_imp_buf_status(struct p2pbuf_imp_file *file,
+			  struct p2pbuf_imp_status *arg)
+{
+	struct p2pbuf_imp_buf *buf;
+	int ret;
+
+	lockdep_assert_held(&file->lock);
+
+	buf = p2pbuf_imp_buf_lookup(file, arg->handle);
+	if (!buf)
+		return -ENOENT;
+	ret = dma_resv_lock_interruptible(buf->dmabuf->resv, NULL);
+	if (ret)
+		return ret;
+	arg->state = 0;
+	if (buf->sgt)
+		arg->state |= P2PBUF_IMP_STATE_MAPPED;
+	if (buf->invalidated)
+		arg->state |= P2PBUF_IMP_STATE_INVALIDATED;
+	if (buf->pinned)
+		arg->state |= P2PBUF_IMP_STATE_PINNED;
+	if (!buf->writable)
+		arg->state |= P2PBUF_IMP_STATE_READONLY;
+	if (!buf->readable)
+		arg->state |= P2PBUF_IMP_STATE_WRITEONLY;
+	arg->map_type = buf->map_type;
+	arg->nr_segs = buf->nr_segs;
+	arg->length = buf->length;
+	arg->invalidations = buf->invalidations;
+	dma_resv_unlock(buf->dmabuf->resv);
+	return 0;
+}
+
 /* The argument of every ioctl, copied in by p2pbuf_imp_ioctl(). */
 union p2pbuf_imp_ioctl_arg {
 	struct p2pbuf_imp_info info;
@@ -240,13 +323,12 @@ union p2pbuf_imp_ioctl_arg {
 	struct p2pbuf_imp_map map;
 	struct p2pbuf_imp_status status;
 	struct p2pbuf_imp_dma dma;
-	struct p2pbuf_imp_map_cycles cycles;
-	struct p2pbuf_imp_timing timing;
 };
 
 static long p2pbuf_imp_dispatch(struct p2pbuf_imp_file *file, unsigned int cmd,
 				union p2pbuf_imp_ioctl_arg *arg,
-				void __user *uarg)
+				void __user *uarg, void *kbuf,
+				struct p2pbuf_imp_fault *fault)
 {
 	switch (cmd) {
 	case P2PBUF_IMP_INFO:
@@ -255,7 +337,7 @@ static long p2pbuf_imp_dispatch(struct p2pbuf_imp_file *file, unsigned int cmd,
 		if ((arg->import.flags & ~P2PBUF_IMP_IMPORT_PINNED) ||
 		    arg->import.reserved)
 			return -EINVAL;
-		return p2pbuf_imp_buf_import(file, &arg->import, uarg);
+		return p2pbuf_imp_buf_import(file, &arg->import, uarg, fault);
 	case P2PBUF_IMP_RELEASE:
 	case P2PBUF_IMP_UNMAP:
 		if (arg->handle.flags || arg->handle.reserved)
@@ -266,27 +348,45 @@ static long p2pbuf_imp_dispatch(struct p2pbuf_imp_file *file, unsigned int cmd,
 	case P2PBUF_IMP_MAP:
 		if (arg->map.flags || arg->map.reserved)
 			return -EINVAL;
-		return p2pbuf_imp_buf_map(file, &arg->map, uarg);
+		return p2pbuf_imp_buf_map(file, &arg->map, uarg, fault);
 	case P2PBUF_IMP_STATUS:
 		if (arg->status.flags || arg->status.reserved)
 			return -EINVAL;
 		return p2pbuf_imp_buf_status(file, &arg->status);
 	case P2PBUF_IMP_DMA:
-		if ((arg->dma.flags != P2PBUF_IMP_DMA_TO_BUF &&
-		     arg->dma.flags != P2PBUF_IMP_DMA_FROM_BUF) ||
-		    arg->dma.reserved)
-			return -EINVAL;
-		return p2pbuf_imp_buf_dma(file, &arg->dma);
-	case P2PBUF_IMP_MAP_CYCLES:
-		if (arg->cycles.flags || arg->cycles.reserved)
-			return -EINVAL;
-		return p2pbuf_imp_buf_map_cycles(file, &arg->cycles);
-	case P2PBUF_IMP_TIMING:
-		if (arg->timing.flags || arg->timing.reserved)
-			return -EINVAL;
-		return p2pbuf_imp_buf_timing(file, &arg->timing);
+		return p2pbuf_imp_buf_dma(file, &arg->dma, kbuf);
 	}
 	return -ENOTTY;
+}
+
+/*
+ * P2PBUF_IMP_DMA's data is staged in kernel memory before the file's lock
+ * is taken (and copied out after it is dropped). Returns the buffer, NULL
+ * for a transfer the dispatch refuses anyway, or an ERR_PTR.
+ */
+static void *p2pbuf_imp_dma_stage(struct p2pbuf_imp_file *file,
+				  struct p2pbuf_imp_dma *arg)
+{
+	const struct p2pbuf_imp_engine_ops *ops = file->idev->engine.ops;
+	void *kbuf;
+
+	if ((arg->flags != P2PBUF_IMP_DMA_TO_BUF &&
+	     arg->flags != P2PBUF_IMP_DMA_FROM_BUF) || arg->reserved)
+		return ERR_PTR(-EINVAL);
+	/* The backend is chosen at probe and never changes. */
+	if (!ops)
+		return NULL;
+	if (!arg->length || arg->length > ops->max_xfer)
+		return ERR_PTR(-EINVAL);
+	kbuf = kmalloc(arg->length, GFP_KERNEL_ACCOUNT);
+	if (!kbuf)
+		return ERR_PTR(-ENOMEM);
+	if (arg->flags == P2PBUF_IMP_DMA_TO_BUF &&
+	    copy_from_user(kbuf, u64_to_user_ptr(arg->data), arg->length)) {
+		kfree(kbuf);
+		return ERR_PTR(-EFAULT);
+	}
+	return kbuf;
 }
 
 static long p2pbuf_imp_ioctl(struct file *filp, unsigned int cmd,
@@ -295,6 +395,7 @@ static long p2pbuf_imp_ioctl(struct file *filp, unsigned int cmd,
 	struct p2pbuf_imp_file *file = filp->private_data;
 	void __user *uarg = (void __user *)uptr;
 	union p2pbuf_imp_ioctl_arg arg;
+	void *kbuf = NULL;
 	size_t ksize;
 	long ret;
 
@@ -318,12 +419,6 @@ static long p2pbuf_imp_ioctl(struct file *filp, unsigned int cmd,
 	case P2PBUF_IMP_DMA:
 		ksize = sizeof(arg.dma);
 		break;
-	case P2PBUF_IMP_MAP_CYCLES:
-		ksize = sizeof(arg.cycles);
-		break;
-	case P2PBUF_IMP_TIMING:
-		ksize = sizeof(arg.timing);
-		break;
 	default:
 		return -ENOTTY;
 	}
@@ -331,24 +426,51 @@ static long p2pbuf_imp_ioctl(struct file *filp, unsigned int cmd,
 	ret = p2pbuf_imp_copy_in(&arg, ksize, uarg);
 	if (ret)
 		return ret;
-
-	if (mutex_lock_interruptible(&file->lock))
-		return -ERESTARTSYS;
-	if (file->dead)
-		ret = -ENODEV;
-	else
-		ret = p2pbuf_imp_dispatch(file, cmd, &arg, uarg);
-	mutex_unlock(&file->lock);
+	if (cmd == P2PBUF_IMP_DMA) {
+		kbuf = p2pbuf_imp_dma_stage(file, &arg.dma);
+		if (IS_ERR(kbuf))
+			return PTR_ERR(kbuf);
+	}
 
 	/*
-	 * IMPORT and MAP copy their results out themselves, because a failed
-	 * copy must undo what they created. The others with results create
-	 * nothing.
+	 * IMPORT and MAP copy their results out themselves, under the lock,
+	 * because a failed copy must undo what they created; they do it with
+	 * page faults disabled (p2pbuf_imp_copy_out_locked()). When that copy
+	 * fails, the pages are faulted in here, without the lock, and the
+	 * ioctl is tried again. The others create nothing and copy out after
+	 * the lock is dropped.
 	 */
-	if (!ret && (cmd == P2PBUF_IMP_INFO || cmd == P2PBUF_IMP_STATUS ||
-		     cmd == P2PBUF_IMP_MAP_CYCLES || cmd == P2PBUF_IMP_TIMING) &&
+	for (;;) {
+		struct p2pbuf_imp_fault fault = {};
+
+		if (mutex_lock_interruptible(&file->lock)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (file->dead)
+			ret = -ENODEV;
+		else
+			ret = p2pbuf_imp_dispatch(file, cmd, &arg, uarg, kbuf,
+						  &fault);
+		mutex_unlock(&file->lock);
+		if (ret != -EFAULT || !fault.len)
+			break;
+		if (fault_in_safe_writeable(fault.addr, fault.len))
+			break;
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+	}
+
+	if (!ret && (cmd == P2PBUF_IMP_INFO || cmd == P2PBUF_IMP_STATUS) &&
 	    copy_to_user(uarg, &arg, ksize))
 		ret = -EFAULT;
+	if (!ret && cmd == P2PBUF_IMP_DMA &&
+	    arg.dma.flags == P2PBUF_IMP_DMA_FROM_BUF &&
+	    copy_to_user(u64_to_user_ptr(arg.dma.data), kbuf, arg.dma.length))
+		ret = -EFAULT;
+	kfree(kbuf);
 	return ret;
 }
 

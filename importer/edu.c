@@ -5,22 +5,31 @@
  *
  * edu copies between a bus address and its 4 KiB internal buffer at device
  * address 0x40000; it cannot copy between two bus addresses, and the CPU
- * cannot reach the internal buffer. A copy to a bus address is therefore
- * staged through a coherent bounce buffer of the edu device:
+ * cannot reach the internal buffer. Every copy, in either direction, is
+ * therefore two edu commands, staged through the internal buffer and a
+ * coherent bounce buffer that the CPU reads and writes:
  *
  *   to_bus:   bounce -> edu buffer (cmd 1), edu buffer -> @dst (cmd 3)
  *   from_bus: @src -> edu buffer (cmd 1), edu buffer -> bounce (cmd 3)
  *
  * Each command completes about 100 ms (QEMU virtual clock) after it is
- * written; completion is polled with a sleeping, bounded wait. QEMU 7.2
+ * written; completion is polled with a sleeping wait, bounded by
+ * p2pbuf_imp_engine_wait_us(). QEMU 7.2
  * aborts the whole machine when a transfer's end reaches the end of the
  * internal buffer, so transfers are at most 4095 bytes and always start at
- * its beginning. The device's "dma_mask" property must cover the addresses
- * (QEMU's default is 28 bits; the lab sets all ones).
+ * its beginning.
+ *
+ * edu's DMA reaches only the addresses its "dma_mask" property allows, and
+ * silently truncates the others (QEMU: edu_clamp_addr()). The property
+ * defaults to 28 bits, so that is this backend's DMA mask too unless the
+ * edu_dma_bits parameter says what the machine configured (the lab sets
+ * dma_mask=0xffffffffffffffff and edu_dma_bits=64).
  */
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/iopoll.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/string.h>
 
@@ -40,6 +49,24 @@
 #define P2PBUF_IMP_EDU_MAX_XFER		(P2PBUF_IMP_EDU_BUF_SIZE - 1)
 #define P2PBUF_IMP_EDU_POLL_US		2000
 #define P2PBUF_IMP_EDU_TIMEOUT_US	(5 * USEC_PER_SEC)
+/* QEMU's default of the edu "dma_mask" property (hw/misc/edu.c). */
+#define P2PBUF_IMP_EDU_DMA_BITS		28
+
+static unsigned int p2pbuf_imp_edu_dma_bits = P2PBUF_IMP_EDU_DMA_BITS;
+module_param_named(edu_dma_bits, p2pbuf_imp_edu_dma_bits, uint, 0444);
+MODULE_PARM_DESC(edu_dma_bits,
+		 "DMA address bits of edu devices, as their QEMU dma_mask property allows (24-64, default 28, QEMU's default)");
+
+/*
+ * Test only (selftests/importer_stop_tests.h): the next N copies to a bus
+ * address are abandoned right after the device started them, as if the
+ * engine had timed out, while the device really is still copying.
+ */
+static unsigned int p2pbuf_imp_edu_inject_timeout;
+module_param_named(edu_inject_timeout, p2pbuf_imp_edu_inject_timeout, uint,
+		   0600);
+MODULE_PARM_DESC(edu_inject_timeout,
+		 "test only: abandon the next N edu copies to a bus address as timed out (default 0)");
 
 /**
  * struct p2pbuf_imp_edu - edu backend state
@@ -53,10 +80,14 @@ struct p2pbuf_imp_edu {
 	dma_addr_t bounce_dma;
 };
 
-/* One edu DMA command; returns when the device has finished it. */
+/*
+ * One edu DMA command; returns when the device has finished it, or with
+ * -ETIMEDOUT while it may still run (@abandon: at once, for a test).
+ */
 static int p2pbuf_imp_edu_run(struct p2pbuf_imp_edu *edu, u64 src, u64 dst,
-			      u64 len, u64 cmd)
+			      u64 len, u64 cmd, bool abandon)
 {
+	unsigned long wait_us;
 	u64 val;
 
 	/* Registers written while a command runs are ignored by the device. */
@@ -68,16 +99,19 @@ static int p2pbuf_imp_edu_run(struct p2pbuf_imp_edu *edu, u64 src, u64 dst,
 	writeq(len, edu->regs + P2PBUF_IMP_EDU_DMA_CNT);
 	writeq(cmd | P2PBUF_IMP_EDU_CMD_RUN,
 	       edu->regs + P2PBUF_IMP_EDU_DMA_CMD);
+	wait_us = p2pbuf_imp_engine_wait_us(P2PBUF_IMP_EDU_TIMEOUT_US);
+	if (abandon)
+		return -ETIMEDOUT;
 	return readq_poll_timeout(edu->regs + P2PBUF_IMP_EDU_DMA_CMD, val,
 				  !(val & P2PBUF_IMP_EDU_CMD_RUN),
-				  P2PBUF_IMP_EDU_POLL_US,
-				  P2PBUF_IMP_EDU_TIMEOUT_US);
+				  P2PBUF_IMP_EDU_POLL_US, wait_us);
 }
 
 static int p2pbuf_imp_edu_to_bus(struct p2pbuf_imp_engine *eng, dma_addr_t dst,
 				 const void *src, size_t len)
 {
 	struct p2pbuf_imp_edu *edu = eng->priv;
+	unsigned int inject;
 	int ret;
 
 	lockdep_assert_held(&eng->lock);
@@ -87,11 +121,15 @@ static int p2pbuf_imp_edu_to_bus(struct p2pbuf_imp_engine *eng, dma_addr_t dst,
 	/* writeq() orders this memcpy() before the device reads the bounce. */
 	memcpy(edu->bounce, src, len);
 	ret = p2pbuf_imp_edu_run(edu, edu->bounce_dma, P2PBUF_IMP_EDU_BUF_ADDR,
-				 len, 0);
+				 len, 0, false);
 	if (ret)
 		return ret;
+	/* Test only; racing a sysfs write merely injects one more or less. */
+	inject = READ_ONCE(p2pbuf_imp_edu_inject_timeout);
+	if (inject)
+		WRITE_ONCE(p2pbuf_imp_edu_inject_timeout, inject - 1);
 	return p2pbuf_imp_edu_run(edu, P2PBUF_IMP_EDU_BUF_ADDR, dst, len,
-				  P2PBUF_IMP_EDU_CMD_TO_PCI);
+				  P2PBUF_IMP_EDU_CMD_TO_PCI, inject);
 }
 
 static int p2pbuf_imp_edu_from_bus(struct p2pbuf_imp_engine *eng, void *dst,
@@ -104,16 +142,22 @@ static int p2pbuf_imp_edu_from_bus(struct p2pbuf_imp_engine *eng, void *dst,
 	if (WARN_ON_ONCE(!len || len > P2PBUF_IMP_EDU_MAX_XFER))
 		return -EINVAL;
 
-	ret = p2pbuf_imp_edu_run(edu, src, P2PBUF_IMP_EDU_BUF_ADDR, len, 0);
+	ret = p2pbuf_imp_edu_run(edu, src, P2PBUF_IMP_EDU_BUF_ADDR, len, 0,
+				 false);
 	if (ret)
 		return ret;
 	ret = p2pbuf_imp_edu_run(edu, P2PBUF_IMP_EDU_BUF_ADDR, edu->bounce_dma,
-				 len, P2PBUF_IMP_EDU_CMD_TO_PCI);
+				 len, P2PBUF_IMP_EDU_CMD_TO_PCI, false);
 	if (ret)
 		return ret;
 	/* readq() orders the completion before this memcpy() reads. */
 	memcpy(dst, edu->bounce, len);
 	return 0;
+}
+
+static u64 p2pbuf_imp_edu_dma_mask(struct p2pbuf_imp_engine *eng)
+{
+	return DMA_BIT_MASK(clamp(p2pbuf_imp_edu_dma_bits, 24U, 64U));
 }
 
 static int p2pbuf_imp_edu_probe(struct p2pbuf_imp_engine *eng)
@@ -141,6 +185,22 @@ static int p2pbuf_imp_edu_probe(struct p2pbuf_imp_engine *eng)
 	return 0;
 }
 
+/*
+ * A command abandoned on a timeout by an earlier binding still completes
+ * about 100 ms after it was started (without bus mastering its access is
+ * dropped); wait for that before the device becomes a bus master again.
+ */
+static int p2pbuf_imp_edu_quiesce(struct p2pbuf_imp_engine *eng)
+{
+	struct p2pbuf_imp_edu *edu = eng->priv;
+	u64 val;
+
+	return readq_poll_timeout(edu->regs + P2PBUF_IMP_EDU_DMA_CMD, val,
+				  !(val & P2PBUF_IMP_EDU_CMD_RUN),
+				  P2PBUF_IMP_EDU_POLL_US,
+				  P2PBUF_IMP_EDU_TIMEOUT_US);
+}
+
 static void p2pbuf_imp_edu_remove(struct p2pbuf_imp_engine *eng)
 {
 	struct p2pbuf_imp_edu *edu = eng->priv;
@@ -153,7 +213,9 @@ static void p2pbuf_imp_edu_remove(struct p2pbuf_imp_engine *eng)
 const struct p2pbuf_imp_engine_ops p2pbuf_imp_edu_ops = {
 	.name		= "edu",
 	.max_xfer	= P2PBUF_IMP_EDU_MAX_XFER,
+	.dma_mask	= p2pbuf_imp_edu_dma_mask,
 	.probe		= p2pbuf_imp_edu_probe,
+	.quiesce	= p2pbuf_imp_edu_quiesce,
 	.remove		= p2pbuf_imp_edu_remove,
 	.to_bus		= p2pbuf_imp_edu_to_bus,
 	.from_bus	= p2pbuf_imp_edu_from_bus,

@@ -9,7 +9,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -17,10 +16,15 @@
 
 #include "p2pbuf_importer.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static char p2pbuf_imp_ids[1024] __initdata;
 module_param_string(ids, p2pbuf_imp_ids, sizeof(p2pbuf_imp_ids), 0);
 MODULE_PARM_DESC(ids,
 		 "PCI IDs to bind at load, \"vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]\", comma separated");
+
+/* debugfs: test knobs only, not an ABI (docs/importer.rst). */
 
 static void p2pbuf_imp_dev_free(struct kref *kref)
 {
@@ -54,15 +58,6 @@ static int p2pbuf_imp_probe(struct pci_dev *pdev,
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	/*
-	 * The importer maps buffers for this device: the DMA mask decides
-	 * whether dma-direct can hand out a buffer's addresses unbounced, and
-	 * bus mastering must be on before the device's engine touches them.
-	 */
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
-	if (ret)
-		return ret;
-	pci_set_master(pdev);
 
 	idev = kzalloc_obj(*idev);
 	if (!idev)
@@ -73,6 +68,10 @@ static int p2pbuf_imp_probe(struct pci_dev *pdev,
 	INIT_LIST_HEAD(&idev->files);
 	mutex_init(&idev->engine.lock);
 
+	/*
+	 * The engine's backend decides the DMA mask (what the device can
+	 * address: a mapping beyond it is refused) and bus mastering.
+	 */
 	ret = p2pbuf_imp_engine_probe(&idev->engine, pdev);
 	if (ret)
 		goto err_put_idev;
@@ -91,6 +90,7 @@ static int p2pbuf_imp_probe(struct pci_dev *pdev,
 		goto err_remove_engine;
 
 	pci_set_drvdata(pdev, idev);
+	p2pbuf_imp_debugfs_add(idev);
 	dev_dbg(&pdev->dev, "bound, engine %s\n",
 		idev->engine.ops ? idev->engine.ops->name : "none");
 	return 0;
@@ -112,6 +112,8 @@ static void p2pbuf_imp_remove(struct pci_dev *pdev)
 	struct p2pbuf_imp_dev *idev = pci_get_drvdata(pdev);
 	struct p2pbuf_imp_file *file;
 
+	/* Waits for a map_cycles run in progress (debugfs.c). */
+	p2pbuf_imp_debugfs_remove(idev);
 	/* misc_deregister() waits for open() calls in progress. */
 	misc_deregister(&idev->misc);
 
@@ -160,9 +162,12 @@ static int __init p2pbuf_imp_init(void)
 {
 	int ret;
 
+	p2pbuf_imp_debugfs_init();
 	ret = pci_register_driver(&p2pbuf_imp_driver);
-	if (ret)
+	if (ret) {
+		p2pbuf_imp_debugfs_exit();
 		return ret;
+	}
 	p2pbuf_imp_add_ids();
 	return 0;
 }
@@ -171,6 +176,7 @@ module_init(p2pbuf_imp_init);
 static void __exit p2pbuf_imp_exit(void)
 {
 	pci_unregister_driver(&p2pbuf_imp_driver);
+	p2pbuf_imp_debugfs_exit();
 }
 module_exit(p2pbuf_imp_exit);
 

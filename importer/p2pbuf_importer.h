@@ -6,19 +6,26 @@
  *
  *   p2pbuf_imp_dev.lock
  *     p2pbuf_imp_file.lock
- *       mmap_lock (user copies; never taken below a dma_resv lock)
  *       dma_resv lock of an imported buffer
  *         p2pbuf_imp_engine.lock
  *         p2pbuf_imp_file.ev_lock (spinlock, also taken in the
  *                                  invalidate_mappings callback)
+ *
+ * User memory is never faulted in under p2pbuf_imp_file.lock: arguments are
+ * copied in and DMA data staged before it is taken, results copied out
+ * after it is dropped, or, where a failed copy-out must undo the work
+ * (IMPORT, MAP), copied with page faults disabled and retried after the
+ * lock was dropped and the pages faulted in (cdev.c).
  */
 #ifndef P2PBUF_IMPORTER_H
 #define P2PBUF_IMPORTER_H
 
+#include <linux/dma-direction.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -28,6 +35,7 @@
 
 #include "engine.h"
 
+struct dentry;
 struct dma_buf;
 struct dma_buf_attachment;
 struct pci_dev;
@@ -35,8 +43,10 @@ struct sg_table;
 
 /* Events queued per open file before the oldest are dropped. */
 #define P2PBUF_IMP_EVENT_QUEUE	64
-/* Imports per open file (each can pin a buffer; dma_buf_pin() kdoc). */
+/* Imports per open file. */
 #define P2PBUF_IMP_MAX_IMPORTS	4096
+/* Default of the max_pinned_bytes parameter: pinned bytes per open file. */
+#define P2PBUF_IMP_MAX_PINNED_BYTES	SZ_1G
 
 /**
  * struct p2pbuf_imp_dev - one bound PCI device
@@ -48,6 +58,7 @@ struct sg_table;
  * @files: open files, struct p2pbuf_imp_file.node.
  * @dead: set by remove(); no file is added afterwards.
  * @engine: the device's DMA engine (@engine.ops NULL if it has none).
+ * @debugfs: the device's directory under p2pbuf_importer/ in debugfs.
  */
 struct p2pbuf_imp_dev {
 	struct kref kref;
@@ -57,11 +68,14 @@ struct p2pbuf_imp_dev {
 	struct list_head files;
 	bool dead;
 	struct p2pbuf_imp_engine engine;
+	struct dentry *debugfs;
 };
 
 /**
  * struct p2pbuf_imp_file - one open file of the character device
  * @idev: the device (kref held).
+ * @admin: the opener had CAP_SYS_ADMIN (file->f_cred): pinned imports and
+ *	raw DMA addresses are allowed.
  * @node: entry in &p2pbuf_imp_dev.files, under &p2pbuf_imp_dev.lock.
  * @lock: serialises the ioctls of this file against each other and against
  *	teardown (close, unbind). Outside every dma_resv lock.
@@ -69,6 +83,9 @@ struct p2pbuf_imp_dev {
  *	under either.
  * @imports: handle -> struct p2pbuf_imp_buf; changed under @lock.
  * @nr_imports: entries in @imports, under @lock.
+ * @pinned_bytes: total size of the pinned imports in @imports (pinned or
+ *	waiting to pin again after an invalidation), under @lock; bounded by
+ *	the max_pinned_bytes parameter.
  * @next_handle: cursor of the cyclic handle allocation, under @lock; a
  *	released handle is not reused until the 32-bit space wraps, so queued
  *	events of a released import do not name a new one.
@@ -81,11 +98,13 @@ struct p2pbuf_imp_dev {
  */
 struct p2pbuf_imp_file {
 	struct p2pbuf_imp_dev *idev;
+	bool admin;
 	struct list_head node;
 	struct mutex lock;	/* ioctls, teardown */
 	bool dead;
 	struct xarray imports;
 	unsigned int nr_imports;
+	u64 pinned_bytes;
 	u32 next_handle;
 	spinlock_t ev_lock;	/* event ring, @dead */
 	wait_queue_head_t ev_wait;
@@ -98,8 +117,15 @@ struct p2pbuf_imp_file {
 /**
  * struct p2pbuf_imp_buf - one imported dma-buf
  * @file: the owning file.
- * @handle: the handle in @file->imports.
- * @want_pin: imported with P2PBUF_IMP_IMPORT_PINNED.
+ * @handle: the handle in @file->imports; 0 until IMPORT has copied it out,
+ *	which keeps events from naming a handle userspace never got. Written
+ *	under the dma_resv lock, which the invalidation callback holds.
+ * @want_pin: imported with P2PBUF_IMP_IMPORT_PINNED; its size is counted
+ *	in @file->pinned_bytes.
+ * @readable: the dma-buf's file was opened for reading; without it the
+ *	device never reads the buffer: P2PBUF_IMP_DMA_FROM_BUF is refused.
+ * @writable: the dma-buf's file was opened for writing; without it the
+ *	device never writes the buffer: P2PBUF_IMP_DMA_TO_BUF is refused.
  * @dmabuf: the buffer (reference held).
  * @attach: the dynamic attachment of the file's PCI device.
  * @sgt: the current mapping, NULL when unmapped.
@@ -110,11 +136,6 @@ struct p2pbuf_imp_file {
  * @nr_segs: DMA segments of @sgt.
  * @length: DMA length of @sgt.
  * @invalidations: invalidation callbacks received.
- * @map_ns: time the last successful MAP spent in dma_buf_map_attachment().
- * @unmap_ns: time the last unmap spent in dma_buf_unmap_attachment().
- * @inval_start_ns: ktime_get_ns() at the entry of the last invalidation.
- * @inval_ns: time from that entry until the import was unmapped, unpinned
- *	and its event queued.
  *
  * The fields from @sgt on are protected by the buffer's dma_resv lock: they
  * change in ioctls (which also hold @file->lock) and in the invalidate_mappings
@@ -124,6 +145,8 @@ struct p2pbuf_imp_buf {
 	struct p2pbuf_imp_file *file;
 	u32 handle;
 	bool want_pin;
+	bool readable;
+	bool writable;
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attach;
 
@@ -134,11 +157,38 @@ struct p2pbuf_imp_buf {
 	u32 nr_segs;
 	u64 length;
 	u64 invalidations;
-	u64 map_ns;
-	u64 unmap_ns;
-	u64 inval_start_ns;
-	u64 inval_ns;
 };
+
+/**
+ * struct p2pbuf_imp_fault - where a copy-out with page faults disabled failed
+ * @addr: user address to fault in before the ioctl is retried
+ * @len: bytes; 0 when no copy failed
+ */
+struct p2pbuf_imp_fault {
+	void __user *addr;
+	size_t len;
+};
+
+/*
+ * The direction a dma-buf opened @readable and/or @writable is mapped in:
+ * what the device may do with the buffer, so that an exporter (or an
+ * IOMMU) can refuse the access the dma-buf's mode does not allow. A file
+ * with neither mode is refused before (IMPORT, debugfs map_cycles).
+ */
+static inline enum dma_data_direction p2pbuf_imp_mode_dir(bool readable,
+							  bool writable)
+{
+	if (!writable)
+		return DMA_TO_DEVICE;
+	return readable ? DMA_BIDIRECTIONAL : DMA_FROM_DEVICE;
+}
+
+/* The direction an import is mapped in. */
+static inline enum dma_data_direction
+p2pbuf_imp_buf_dir(const struct p2pbuf_imp_buf *buf)
+{
+	return p2pbuf_imp_mode_dir(buf->readable, buf->writable);
+}
 
 /* main.c */
 void p2pbuf_imp_dev_put(struct p2pbuf_imp_dev *idev);
@@ -148,34 +198,39 @@ extern const struct file_operations p2pbuf_imp_fops;
 void p2pbuf_imp_event_queue(struct p2pbuf_imp_file *file, u32 handle,
 			    u64 invalidations);
 void p2pbuf_imp_file_kill(struct p2pbuf_imp_file *file);
+int p2pbuf_imp_copy_out_locked(struct p2pbuf_imp_fault *fault,
+			       void __user *dst, const void *src, size_t len);
+int p2pbuf_imp_buf_status(struct p2pbuf_imp_file *file,
+			  struct p2pbuf_imp_status *arg);
 
 /* attach.c */
 int p2pbuf_imp_buf_import(struct p2pbuf_imp_file *file,
-			  struct p2pbuf_imp_import *arg, void __user *uarg);
+			  struct p2pbuf_imp_import *arg, void __user *uarg,
+			  struct p2pbuf_imp_fault *fault);
 int p2pbuf_imp_buf_release(struct p2pbuf_imp_file *file, u32 handle);
 int p2pbuf_imp_buf_map(struct p2pbuf_imp_file *file,
-		       struct p2pbuf_imp_map *arg, void __user *uarg);
+		       struct p2pbuf_imp_map *arg, void __user *uarg,
+		       struct p2pbuf_imp_fault *fault);
 int p2pbuf_imp_buf_unmap(struct p2pbuf_imp_file *file, u32 handle);
-int p2pbuf_imp_buf_status(struct p2pbuf_imp_file *file,
-			  struct p2pbuf_imp_status *arg);
 void p2pbuf_imp_buf_release_all(struct p2pbuf_imp_file *file);
 struct p2pbuf_imp_buf *p2pbuf_imp_buf_lookup(struct p2pbuf_imp_file *file,
 					     u32 handle);
 
-/* timing.c */
-int p2pbuf_imp_buf_map_cycles(struct p2pbuf_imp_file *file,
-			      struct p2pbuf_imp_map_cycles *arg);
-int p2pbuf_imp_buf_timing(struct p2pbuf_imp_file *file,
-			  struct p2pbuf_imp_timing *arg);
+/* debugfs.c */
+void p2pbuf_imp_debugfs_add(struct p2pbuf_imp_dev *idev);
+void p2pbuf_imp_debugfs_remove(struct p2pbuf_imp_dev *idev);
+void p2pbuf_imp_debugfs_init(void);
+void p2pbuf_imp_debugfs_exit(void);
 
 /* dma.c */
 int p2pbuf_imp_engine_probe(struct p2pbuf_imp_engine *eng,
 			    struct pci_dev *pdev);
 void p2pbuf_imp_engine_remove(struct p2pbuf_imp_engine *eng);
 int p2pbuf_imp_buf_dma(struct p2pbuf_imp_file *file,
-		       struct p2pbuf_imp_dma *arg);
+		       struct p2pbuf_imp_dma *arg, void *kbuf);
 
 /* maptype.c */
 u32 p2pbuf_imp_map_type(struct pci_dev *pdev, struct sg_table *sgt);
+int p2pbuf_imp_check_reach(struct pci_dev *pdev, struct sg_table *sgt);
 
 #endif /* P2PBUF_IMPORTER_H */
