@@ -36,8 +36,11 @@
  * @P2PBUF_MAP_NOT_SUPPORTED: p2pdma cannot route between the two devices;
  *	mapping fails.
  *
- * The values mirror the kernel's enum pci_p2pdma_map_type, with the
- * THRU_HOST_BRIDGE case split by whether an IOMMU translates the address.
+ * The cases follow the kernel's enum pci_p2pdma_map_type (not uAPI), with
+ * its THRU_HOST_BRIDGE case split by whether an IOMMU translates the
+ * address and NOT_P2P added for system memory, but the values are
+ * p2pbuf's own: the kernel numbers its cases UNKNOWN 0, NONE 1,
+ * NOT_SUPPORTED 2, BUS_ADDR 3, THRU_HOST_BRIDGE 4. Do not convert by value.
  */
 enum p2pbuf_map_type {
 	P2PBUF_MAP_UNKNOWN = 0,

@@ -10,14 +10,15 @@
  * to the open file; closing it unmaps and detaches them all.
  *
  * Conventions are those of <linux/p2pbuf_exporter.h>: @argsz first (shorter
- * than the first ABI version: -EINVAL; longer with a non-zero tail:
- * -E2BIG), unknown flags and non-zero reserved fields -EINVAL, bad pointers
- * -EFAULT, an unknown handle -ENOENT, an unbound device -ENODEV, an unknown
- * ioctl -ENOTTY.
+ * than the first ABI version: -EINVAL; larger than PAGE_SIZE: -E2BIG;
+ * longer with a non-zero tail: -E2BIG), unknown flags and non-zero reserved
+ * fields -EINVAL, bad pointers -EFAULT, an unknown handle -ENOENT, an
+ * unbound device -ENODEV, an unknown ioctl -ENOTTY.
  *
- * Events: read() returns whole struct p2pbuf_imp_event records (-EINVAL if
- * the buffer cannot hold one; -EAGAIN with O_NONBLOCK when none is queued);
- * poll() reports EPOLLIN while one is queued.
+ * Events: read() returns whole struct p2pbuf_imp_event records of 24 bytes
+ * each, as many as fit (-EINVAL if the buffer cannot hold one; -EAGAIN
+ * with O_NONBLOCK when none is queued); poll() reports EPOLLIN while one is
+ * queued.
  */
 #ifndef _UAPI_LINUX_P2PBUF_IMPORTER_H
 #define _UAPI_LINUX_P2PBUF_IMPORTER_H
@@ -56,17 +57,27 @@ struct p2pbuf_imp_info {
 /**
  * struct p2pbuf_imp_import - argument of %P2PBUF_IMP_IMPORT
  * @argsz: size of this structure.
- * @flags: in: zero or %P2PBUF_IMP_IMPORT_PINNED.
- * @fd: in: a dma-buf file descriptor.
+ * @flags: in: zero or %P2PBUF_IMP_IMPORT_PINNED (only when the importer
+ *	file was opened with CAP_SYS_ADMIN).
+ * @fd: in: a dma-buf file descriptor. Its access mode decides the import's:
+ *	a dma-buf opened read-only gives a read-only import, into which the
+ *	device never writes (%P2PBUF_IMP_STATE_READONLY); one opened
+ *	write-only a write-only import, which the device never reads
+ *	(%P2PBUF_IMP_STATE_WRITEONLY).
  * @handle: out: handle of the import in this file (never 0).
  * @size: out: size of the dma-buf.
  * @reserved: in: zero.
  *
  * Attaches with dma_buf_dynamic_attach(), allow_peer2peer and an
- * invalidate_mappings callback. Errors: -EBADF (@fd not open), -EINVAL (@fd
- * is not a dma-buf), the exporter's refusal as returned by its attach or
- * pin (for example -EOPNOTSUPP, -ENODEV), -ENOSPC (the file holds the most
- * imports it may), -ENOMEM.
+ * invalidate_mappings callback. Errors: -EBADF (@fd not open), -EINVAL (@fd is
+ * not a dma-buf), -EACCES (@fd was opened neither for reading nor for writing),
+ * -EPERM (%P2PBUF_IMP_IMPORT_PINNED and the file's opener lacked
+ * CAP_SYS_ADMIN), -EDQUOT (%P2PBUF_IMP_IMPORT_PINNED and the sizes of this
+ * file's pinned imports would exceed the importer's max_pinned_bytes module
+ * parameter, 1 GiB by default), the exporter's refusal as returned by its
+ * attach or pin (for example -EOPNOTSUPP, -ENODEV), -ENOSPC (the file holds the
+ * most imports it may), -ENOMEM. No event names a handle before IMPORT returned
+ * it; one queued for an invalidation during IMPORT names the new handle.
  */
 struct p2pbuf_imp_import {
 	__u32 argsz;
@@ -93,8 +104,8 @@ struct p2pbuf_imp_handle {
 
 /**
  * struct p2pbuf_imp_seg - one DMA segment of a mapping
- * @addr: DMA address as the device sees it; 0 unless the caller has
- *	CAP_SYS_ADMIN.
+ * @addr: DMA address as the device sees it; 0 unless the importer file
+ *	was opened with CAP_SYS_ADMIN.
  * @len: length in bytes.
  */
 struct p2pbuf_imp_seg {
@@ -115,10 +126,13 @@ struct p2pbuf_imp_seg {
  *	min(@max_segs, @nr_segs) are written.
  * @reserved: in: zero.
  *
- * Maps the attachment for the device (bidirectional). Mapping a mapped
- * handle is -EBUSY. After an invalidation the handle is unmapped and MAP
- * maps again (move) or fails with the exporter's errno (revoke: -ENODEV).
- * Errors also: -EINVAL when p2pdma cannot route between the devices.
+ * Maps the attachment for the device, asking the exporter for what the import
+ * allows: bidirectional, to-device only for a read-only import, from-device
+ * only for a write-only one. Mapping a mapped handle is -EBUSY. After an
+ * invalidation the handle is unmapped and MAP maps again (move) or fails with
+ * the exporter's errno (revoke: -ENODEV). Errors also: -EINVAL when p2pdma
+ * cannot route between the devices; -ERANGE when an address of the mapping is
+ * beyond the device's DMA mask (what its engine can reach).
  */
 struct p2pbuf_imp_map {
 	__u32 argsz;
@@ -135,6 +149,8 @@ struct p2pbuf_imp_map {
 #define P2PBUF_IMP_STATE_MAPPED		(1U << 0)
 #define P2PBUF_IMP_STATE_INVALIDATED	(1U << 1)
 #define P2PBUF_IMP_STATE_PINNED		(1U << 2)
+#define P2PBUF_IMP_STATE_READONLY	(1U << 3)
+#define P2PBUF_IMP_STATE_WRITEONLY	(1U << 4)
 
 /**
  * struct p2pbuf_imp_status - argument of %P2PBUF_IMP_STATUS
@@ -142,7 +158,9 @@ struct p2pbuf_imp_map {
  * @flags: in: zero.
  * @handle: in: the import.
  * @state: out: P2PBUF_IMP_STATE_* bits. INVALIDATED is set by an
- *	invalidation and cleared by the next successful MAP.
+ *	invalidation and cleared by the next successful MAP. READONLY: the
+ *	dma-buf was imported from a read-only file. WRITEONLY: from a
+ *	write-only file.
  * @map_type: out: enum p2pbuf_map_type of the current or last mapping.
  * @nr_segs: out: segments of the current mapping (0 if unmapped).
  * @length: out: DMA length of the current mapping (0 if unmapped).
@@ -181,8 +199,12 @@ struct p2pbuf_imp_status {
  * @data: in: user pointer to @length bytes (source or destination).
  *
  * The device's DMA engine moves the data through the mapping's DMA
- * addresses. Errors: -EOPNOTSUPP (no engine), -ENOENT, -ENXIO (handle not
- * mapped, or invalidated), -EINVAL (range), -EIO/-ETIMEDOUT (engine).
+ * addresses. Errors: -EOPNOTSUPP (no engine), -ENOENT, -EACCES
+ * (%P2PBUF_IMP_DMA_TO_BUF into a read-only import, %P2PBUF_IMP_DMA_FROM_BUF
+ * from a write-only one), -ENXIO (handle not
+ * mapped, or invalidated), -EINVAL (range), -ETIMEDOUT (fences, or the
+ * engine: the device is then stopped), -EIO (engine stopped by an earlier
+ * timeout, until the device is bound again).
  */
 struct p2pbuf_imp_dma {
 	__u32 argsz;
@@ -202,93 +224,18 @@ struct p2pbuf_imp_dma {
  * @handle: the import concerned.
  * @seq: sequence number of this event in the file, from 1.
  * @invalidations: the import's invalidation count after this event.
+ *
+ * The record has no size field and no reserved field: its size is fixed at
+ * 24 bytes, the size of this structure, and never changes, because readers
+ * step through a read() buffer by sizeof(struct p2pbuf_imp_event). A record
+ * that needs more would be a new ABI that the reader asks for explicitly,
+ * never a longer form of this one. New event types fit this layout.
  */
 struct p2pbuf_imp_event {
 	__u32 type;
 	__u32 handle;
 	__aligned_u64 seq;
 	__aligned_u64 invalidations;
-};
-
-/**
- * define P2PBUF_IMP_MAX_CYCLES - most cycles one %P2PBUF_IMP_MAP_CYCLES runs.
- */
-#define P2PBUF_IMP_MAX_CYCLES	65536
-
-/**
- * struct p2pbuf_imp_cycle - the kernel's timing of one map+unmap cycle
- * @map_ns: nanoseconds spent in dma_buf_map_attachment().
- * @unmap_ns: nanoseconds spent in dma_buf_unmap_attachment().
- */
-struct p2pbuf_imp_cycle {
-	__aligned_u64 map_ns;
-	__aligned_u64 unmap_ns;
-};
-
-/**
- * struct p2pbuf_imp_map_cycles - argument of %P2PBUF_IMP_MAP_CYCLES
- * @argsz: size of this structure.
- * @flags: in: zero.
- * @handle: in: an import that is not mapped.
- * @nr_cycles: in: number of map+unmap cycles, 1 to %P2PBUF_IMP_MAX_CYCLES.
- * @cycles: in: user pointer to @nr_cycles struct p2pbuf_imp_cycle, written
- *	on success; 0 to run the cycles without reporting their times.
- * @map_type: out: enum p2pbuf_map_type of the first cycle's mapping.
- * @nr_segs: out: DMA segments of the first cycle's mapping.
- * @reserved: in: zero.
- *
- * A benchmark primitive: maps and unmaps the import @nr_cycles times, each
- * cycle under the buffer's dma_resv lock taken for it alone, and times the
- * two dma-buf core calls with the monotonic clock, so that the cost of the
- * exporter's map_dma_buf and unmap_dma_buf (plus the core's) is measured
- * without the system call around it. A pinned import that an invalidation
- * unpinned is pinned again first, as %P2PBUF_IMP_MAP does, and stays pinned.
- * The import is unmapped afterwards, as before; its state (%P2PBUF_IMP_STATUS)
- * does not change. Errors: -ENOENT, -EBUSY (mapped), -EINVAL (@nr_cycles 0),
- * -E2BIG (@nr_cycles above %P2PBUF_IMP_MAX_CYCLES), -EINTR (a signal between
- * cycles), -ENOMEM, -EFAULT, the exporter's errno from pin or map (-ENODEV:
- * revoked); nothing stays mapped after an error.
- */
-struct p2pbuf_imp_map_cycles {
-	__u32 argsz;
-	__u32 flags;
-	__u32 handle;
-	__u32 nr_cycles;
-	__aligned_u64 cycles;
-	__u32 map_type;
-	__u32 nr_segs;
-	__aligned_u64 reserved;
-};
-
-/**
- * struct p2pbuf_imp_timing - argument of %P2PBUF_IMP_TIMING
- * @argsz: size of this structure.
- * @flags: in: zero.
- * @handle: in: the import.
- * @reserved: in: zero.
- * @map_ns: out: nanoseconds the last successful %P2PBUF_IMP_MAP spent in
- *	dma_buf_map_attachment(); 0 if never mapped.
- * @unmap_ns: out: nanoseconds the last unmap (by %P2PBUF_IMP_UNMAP or an
- *	invalidation) spent in dma_buf_unmap_attachment(); 0 if none.
- * @inval_start_ns: out: CLOCK_MONOTONIC time, in nanoseconds, at which the
- *	exporter last called the import's invalidate_mappings callback; 0 if
- *	it never did. Comparable with clock_gettime(CLOCK_MONOTONIC).
- * @inval_ns: out: nanoseconds from that call's entry until the import was
- *	unmapped, unpinned and its event queued, i.e. the importer's share of
- *	the exporter's revoke.
- *
- * Timings are taken with the monotonic clock around the dma-buf core
- * calls, for benchmarks; they are not a promise of any bound.
- */
-struct p2pbuf_imp_timing {
-	__u32 argsz;
-	__u32 flags;
-	__u32 handle;
-	__u32 reserved;
-	__aligned_u64 map_ns;
-	__aligned_u64 unmap_ns;
-	__aligned_u64 inval_start_ns;
-	__aligned_u64 inval_ns;
 };
 
 /* Report the backend DMA engine. */
@@ -305,9 +252,10 @@ struct p2pbuf_imp_timing {
 #define P2PBUF_IMP_STATUS	_IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 5)
 /* Move data through a mapping with the device's DMA engine. */
 #define P2PBUF_IMP_DMA		_IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 6)
-/* Time map+unmap cycles of an import in the kernel (benchmarks). */
-#define P2PBUF_IMP_MAP_CYCLES	_IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 7)
-/* Report an import's latest map, unmap and invalidation times. */
-#define P2PBUF_IMP_TIMING	_IO(P2PBUF_IOCTL_TYPE, P2PBUF_IMP_BASE + 8)
+/*
+ * P2PBUF_IMP_BASE + 7 and + 8 were benchmark ioctls before any release;
+ * their measurements are now in debugfs and tracepoints (docs/tracing.rst).
+ * The numbers stay unused.
+ */
 
 #endif /* _UAPI_LINUX_P2PBUF_IMPORTER_H */
