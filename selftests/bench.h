@@ -8,9 +8,9 @@
  * cycles, the size sweep, memory per cycle), bench_revoke.c (revoke
  * latency), bench_dma.c (DMA throughput), bench_p2pbuf.c (the p2pbuf
  * exporter, through exporter_lib). Map and unmap times are taken in the
- * kernel by p2pbuf_importer's P2PBUF_IMP_MAP_CYCLES; revoke times are the
- * caller's wall clock plus the importer's invalidation stamps
- * (P2PBUF_IMP_TIMING).
+ * kernel by p2pbuf_importer's debugfs map_cycles; revoke times are the
+ * caller's wall clock plus the importer's p2pbuf_imp_invalidate tracepoint
+ * (docs/tracing.rst).
  */
 #ifndef P2PBUF_BENCH_H
 #define P2PBUF_BENCH_H

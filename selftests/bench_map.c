@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pbuf_bench: map+unmap cycles of one import, timed in the kernel by
- * P2PBUF_IMP_MAP_CYCLES: one size (measure a), the size sweep (measure b)
+ * p2pbuf_bench: map+unmap cycles of one attachment, timed in the kernel by
+ * the importer's debugfs map_cycles: one size (measure a), the size sweep
+ * (measure b)
  * and the slab growth per cycle (measure d). Any dma-buf fd will do, so the
  * same code measures every exporter.
  */
@@ -18,79 +19,82 @@
 /* Cycles run before any timing is kept. */
 #define BENCH_WARMUP	8U
 
-/* Run @n cycles (any number) in calls of at most P2PBUF_IMP_MAX_CYCLES. */
-static int bench_run_cycles(struct bench_ctx *c, __u32 handle, unsigned int n,
-			    struct p2pbuf_imp_cycle *out, __u32 *map_type,
-			    __u32 *nr_segs)
+/* The debugfs benchmark takes at most this many cycles per write. */
+#define BENCH_MAX_CYCLES	65536U
+
+/*
+ * Run @n cycles (any number) of @dmabuf through the importer's debugfs
+ * map_cycles, in writes of at most BENCH_MAX_CYCLES; times into @map_ns and
+ * @unmap_ns when not NULL.
+ */
+static int bench_run_cycles(struct bench_ctx *c, int dmabuf, unsigned int n,
+			    unsigned long long *map_ns,
+			    unsigned long long *unmap_ns, __u32 *map_type)
 {
-	struct p2pbuf_imp_map_cycles arg;
-	unsigned int done = 0, chunk;
+	unsigned int done = 0, chunk, type = 0;
 	int ret;
 
 	while (done < n) {
 		chunk = n - done;
-		if (chunk > P2PBUF_IMP_MAX_CYCLES)
-			chunk = P2PBUF_IMP_MAX_CYCLES;
-		ret = imp_map_cycles(c->imp, handle, chunk,
-				     out ? out + done : NULL, &arg);
+		if (chunk > BENCH_MAX_CYCLES)
+			chunk = BENCH_MAX_CYCLES;
+		ret = imp_map_cycles(c->imp_bdf, dmabuf, chunk,
+				     map_ns ? map_ns + done : NULL,
+				     unmap_ns ? unmap_ns + done : NULL,
+				     &type, NULL);
 		if (ret)
 			return ret;
 		if (!done && map_type)
-			*map_type = arg.map_type;
-		if (!done && nr_segs)
-			*nr_segs = arg.nr_segs;
+			*map_type = type;
 		done += chunk;
 	}
 	return 0;
 }
 
 /*
- * Import @dmabuf, warm up, run @n timed cycles and summarise them. Any of
- * the outputs may be NULL. Returns 0 or -errno.
+ * Warm up, run @n timed cycles of @dmabuf and summarise them. Any of the
+ * outputs may be NULL. Returns 0 or -errno.
  */
 int bench_cycles(struct bench_ctx *c, int dmabuf, unsigned int n,
 		 struct bench_stats *map, struct bench_stats *unmap,
 		 struct bench_stats *cycle, __u32 *map_type)
 {
-	struct p2pbuf_imp_cycle *cy;
+	unsigned long long *m, *u;
 	double *v;
 	unsigned int i;
-	__u32 h;
 	int ret;
 
-	ret = imp_import(c->imp, dmabuf, 0, &h, NULL);
-	if (ret)
-		return ret;
-	cy = calloc(n, sizeof(*cy));
+	m = calloc(n, sizeof(*m));
+	u = calloc(n, sizeof(*u));
 	v = calloc(n, sizeof(*v));
-	if (!cy || !v) {
+	if (!m || !u || !v) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = bench_run_cycles(c, h, BENCH_WARMUP, NULL, NULL, NULL);
+	ret = bench_run_cycles(c, dmabuf, BENCH_WARMUP, NULL, NULL, NULL);
 	if (!ret)
-		ret = bench_run_cycles(c, h, n, cy, map_type, NULL);
+		ret = bench_run_cycles(c, dmabuf, n, m, u, map_type);
 	if (ret)
 		goto out;
 	if (map) {
 		for (i = 0; i < n; i++)
-			v[i] = cy[i].map_ns;
+			v[i] = m[i];
 		bench_stats(map, v, n);
 	}
 	if (unmap) {
 		for (i = 0; i < n; i++)
-			v[i] = cy[i].unmap_ns;
+			v[i] = u[i];
 		bench_stats(unmap, v, n);
 	}
 	if (cycle) {
 		for (i = 0; i < n; i++)
-			v[i] = cy[i].map_ns + cy[i].unmap_ns;
+			v[i] = m[i] + u[i];
 		bench_stats(cycle, v, n);
 	}
 out:
-	free(cy);
+	free(m);
+	free(u);
 	free(v);
-	imp_handle_op(c->imp, P2PBUF_IMP_RELEASE, h);
 	return ret;
 }
 
@@ -185,7 +189,6 @@ void bench_sweep(struct bench_ctx *c, const char *key, bench_make_buf make,
 void bench_slab_cycles(struct bench_ctx *c, const char *key, int dmabuf)
 {
 	struct bench_slab *a, *b;
-	__u32 h;
 	int ret;
 
 	fprintf(stderr, "bench: %s: slab before/after %u cycles\n", key,
@@ -195,19 +198,14 @@ void bench_slab_cycles(struct bench_ctx *c, const char *key, int dmabuf)
 	b = calloc(1, sizeof(*b));
 	ret = a && b ? 0 : -ENOMEM;
 	if (!ret)
-		ret = imp_import(c->imp, dmabuf, 0, &h, NULL);
-	if (ret)
-		goto out;
-	ret = bench_run_cycles(c, h, 100, NULL, NULL, NULL);
+		ret = bench_run_cycles(c, dmabuf, 100, NULL, NULL, NULL);
 	if (!ret)
 		ret = bench_slab_read(a) ? -errno : 0;
 	if (!ret)
-		ret = bench_run_cycles(c, h, c->cfg.slab_cycles, NULL, NULL,
-				       NULL);
+		ret = bench_run_cycles(c, dmabuf, c->cfg.slab_cycles, NULL,
+				       NULL, NULL);
 	if (!ret)
 		ret = bench_slab_read(b) ? -errno : 0;
-	imp_handle_op(c->imp, P2PBUF_IMP_RELEASE, h);
-out:
 	if (ret)
 		json_error(c, strerror(-ret));
 	else

@@ -262,3 +262,25 @@ int exp_debugfs_bufs(const char *bdf, const char *word)
 	fclose(f);
 	return n;
 }
+
+long exp_debugfs_refused(const char *bdf, const char *reason)
+{
+	char path[256], line[256], word[64];
+	long n = -ENOENT;
+	const char *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state",
+		 bdf);
+	snprintf(word, sizeof(word), " %s ", reason);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, word);
+		if (!strncmp(line, "refused attaches:", 17) && p)
+			n = strtol(p + strlen(word), NULL, 10);
+	}
+	fclose(f);
+	return n;
+}

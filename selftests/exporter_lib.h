@@ -68,6 +68,12 @@ __u64 exp_bar_phys(const char *bdf, __u32 bar);
  */
 int exp_debugfs_bufs(const char *bdf, const char *word);
 
+/*
+ * The exporter's debugfs count of attaches refused for @reason ("no-p2p",
+ * "not-revocable", "revoked", "no-route"), or -errno without debugfs.
+ */
+long exp_debugfs_refused(const char *bdf, const char *reason);
+
 /* "/dev/<pfx><bdf>" into @path. */
 char *node_path(char *path, size_t len, const char *pfx, const char *bdf);
 /* A dma-buf of another exporter (udmabuf), or -1. */

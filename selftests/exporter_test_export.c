@@ -151,8 +151,8 @@ static bool export_case_apply(EXPORTER_SELF *self, int c,
 		break;
 	case EC_ARG_NULL:
 		break;
-	case EC_FLAGS:
-		a->e.flags = 1;
+	case EC_FLAGS:		/* the first bit EXPORT does not know */
+		a->e.flags = P2PBUF_EXP_EXPORT_DEVICE_READONLY << 1;
 		break;
 	case EC_FLAGS_HIGH:
 		a->e.flags = 1U << 31;

@@ -67,6 +67,93 @@ TEST_F(exporter, map_type)
 }
 
 /*
+ * The exporter counts the attaches it refuses because p2pdma cannot route
+ * (debugfs "no-route"), and explains the first refusal of every five
+ * seconds with p2pdma's own warning (exporter/maptype.c). Where it routes,
+ * the counter must not move. Where it does not (intel), a burst of refused
+ * imports moves it by exactly the number of attempts and prints the warning
+ * once; five seconds later the next refusal prints it again, after the
+ * ratelimit's count of the suppressed ones. The refusal's dev_dbg() is
+ * compiled out in the lab kernel (no CONFIG_DYNAMIC_DEBUG).
+ */
+#define NO_ROUTE_BURST		8
+#define RATELIMIT_WAIT_S	6
+#define NO_ROUTE_WARNING	"cannot be used for peer-to-peer DMA"
+
+TEST_F_TIMEOUT(exporter, no_route_refusals, 60)
+{
+	static const char * const others[] = {
+		"no-p2p", "not-revocable", "revoked",
+	};
+	long before, other0[ARRAY_SIZE(others)];
+	char log[8192] = "", dev[64], count[64];
+	int buf, kmsg, i, h, n;
+	time_t t0;
+	size_t k;
+
+	if (!have_importer(_metadata, self))
+		return;
+	ASSERT_NE((__u32)P2PBUF_MAP_UNKNOWN, self->expect)
+		TH_LOG("P2PBUF_EXPECT_MAP unset or unknown");
+	ASSERT_EQ(0, p2pbuf_debugfs_mount());
+	before = exp_debugfs_refused(self->bdf, "no-route");
+	ASSERT_LE(0, before) TH_LOG("no refusal counters in debugfs: %s",
+				    strerror(-before));
+	for (k = 0; k < ARRAY_SIZE(others); k++)
+		other0[k] = exp_debugfs_refused(self->bdf, others[k]);
+	buf = export_pages(_metadata, self->fd, self->bar, 0, 4);
+	ASSERT_LE(0, buf);
+
+	if (self->expect != P2PBUF_MAP_NOT_SUPPORTED) {
+		for (i = 0; i < NO_ROUTE_BURST; i++) {
+			h = imp_import(self->imp, buf, i % 2 ? P2PBUF_IMP_IMPORT_PINNED : 0);
+			ASSERT_LT(0, h) TH_LOG("IMPORT: %s", strerror(errno));
+			ASSERT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
+		}
+		EXPECT_EQ(before, exp_debugfs_refused(self->bdf, "no-route"));
+		close(buf);
+		return;
+	}
+
+	/* Let the window of an earlier test's warning expire. */
+	sleep(RATELIMIT_WAIT_S);
+	kmsg = p2pbuf_kmsg_open();
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(-kmsg));
+	snprintf(dev, sizeof(dev), "(%s)", self->bdf);
+	t0 = time(NULL);
+	for (i = 0; i < NO_ROUTE_BURST; i++)
+		EXPECT_ERRNO(EXDEV, imp_import(self->imp, buf,
+					       i % 2 ? P2PBUF_IMP_IMPORT_PINNED : 0));
+	ASSERT_GT(4, time(NULL) - t0) TH_LOG("the burst outlasted the window");
+	EXPECT_EQ(before + NO_ROUTE_BURST,
+		  exp_debugfs_refused(self->bdf, "no-route"));
+	ASSERT_LE(0, p2pbuf_kmsg_read(kmsg, log, sizeof(log)));
+	n = p2pbuf_log_count(log, NO_ROUTE_WARNING, dev);
+	EXPECT_EQ(1, n) TH_LOG("%d warnings for %d refusals:\n%s", n,
+			       NO_ROUTE_BURST, log);
+
+	/* The next window: first the count of the suppressed, then one more. */
+	sleep(RATELIMIT_WAIT_S);
+	log[0] = '\0';
+	EXPECT_ERRNO(EXDEV, imp_import(self->imp, buf, 0));
+	EXPECT_EQ(before + NO_ROUTE_BURST + 1,
+		  exp_debugfs_refused(self->bdf, "no-route"));
+	ASSERT_LE(0, p2pbuf_kmsg_read(kmsg, log, sizeof(log)));
+	close(kmsg);
+	snprintf(count, sizeof(count), "p2pbuf_exp_route: %d callbacks suppressed",
+		 NO_ROUTE_BURST - 1);
+	EXPECT_EQ(1, p2pbuf_log_count(log, count, NULL)) TH_LOG("%s", log);
+	EXPECT_EQ(1, p2pbuf_log_count(log, NO_ROUTE_WARNING, dev)) TH_LOG("%s", log);
+
+	/* No other reason moved; the buffer has no attachment. */
+	for (k = 0; k < ARRAY_SIZE(others); k++)
+		EXPECT_EQ(other0[k], exp_debugfs_refused(self->bdf, others[k]))
+			TH_LOG("refusal counter %zu (no-p2p, not-revocable, revoked) moved",
+			       k);
+	close(buf);
+}
+
+/*
  * A buffer of several ranges maps in every topology that routes, one DMA
  * segment per range (7.2.13's dma_buf_phys_vec_to_sgt() alone would fail
  * with EADDRINUSE behind an IOMMU: see exporter/sgt.c).
@@ -306,7 +393,7 @@ TEST_F_TIMEOUT(exporter, map_cycles_kmemleak, 240)
 		return;
 	if (p2pbuf_debugfs_mount() ||
 	    access("/sys/kernel/debug/kmemleak", W_OK))
-		SKIP(return, "kmemleak not available");
+		p2pbuf_feature_missing(return, "kmemleak not available");
 
 	buf = exp_export(self->fd, self->bar, r, 3, O_RDWR, NULL);
 	ASSERT_LE(0, buf);

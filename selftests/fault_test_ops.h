@@ -150,31 +150,90 @@ static void map_check(struct __test_metadata *_metadata, FAULT_SELF *self,
 	close_buf(_metadata, self, s);
 }
 
-/* QUERY with room for the attachment: reported in full, or an error. */
+/*
+ * QUERY with room for one attachment: reported in full, or an error. Where
+ * p2pdma cannot route, the import is refused and there is none to report.
+ */
+
+static bool query_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
+			  struct step *s)
+{
+	if (self->routable)
+		return map_prepare(_metadata, self, s);
+	import_prepare(_metadata, self, s);
+	EXPECT_ERRNO(EXDEV, imp_import(self->p.imp, s->buf, 0));
+	return true;
+}
 
 static void query_call(FAULT_SELF *self, struct step *s)
 {
-	struct p2pbuf_exp_attach_state st;
-	struct p2pbuf_exp_query q;
+	memset(&s->att, 0xa5, sizeof(s->att));
+	s->ret = exp_query(self->p.exp, s->buf, &s->att, 1, &s->q) ? -errno : 0;
+}
 
-	s->ret = exp_query(self->p.exp, s->buf, &st, 1, &q) ? -errno : 0;
+/* Every field of a successful QUERY of the imported, unmapped buffer. */
+static void query_expect(struct __test_metadata *_metadata, FAULT_SELF *self,
+			 const struct p2pbuf_exp_query *q,
+			 const struct p2pbuf_exp_attach_state *att)
+{
+	unsigned char untouched[sizeof(*att)];
+
+	EXPECT_EQ(sizeof(*q), q->argsz);
+	EXPECT_EQ(0U, q->flags);
+	EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, q->state);
+	EXPECT_EQ(6 * PAGE, q->size);
+	EXPECT_EQ(self->p.bar, q->bar);
+	EXPECT_EQ(NR_RANGES, q->nr_ranges);
+	EXPECT_EQ(0U, q->revokes);
+	EXPECT_EQ((uintptr_t)att, q->attachments);
+	EXPECT_EQ(0U, q->reserved);
+	if (!self->routable) {
+		/* Nothing to report: the array is not written. */
+		EXPECT_EQ(0U, q->nr_attachments);
+		memset(untouched, 0xa5, sizeof(untouched));
+		EXPECT_EQ(0, memcmp(untouched, att, sizeof(*att)));
+		return;
+	}
+	EXPECT_EQ(1U, q->nr_attachments);
+	EXPECT_STREQ(self->p.ibdf, att->importer);
+	/* Imported, never mapped. */
+	EXPECT_EQ((__u32)P2PBUF_MAP_UNKNOWN, att->map_type);
+	EXPECT_EQ(0U, att->nr_mappings);
 }
 
 static void query_check(struct __test_metadata *_metadata, FAULT_SELF *self,
 			struct step *s)
 {
-	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
+	struct p2pbuf_exp_attach_state att;
+	struct p2pbuf_exp_query q;
+
+	if (!s->ret) {
+		EXPECT_EQ(s->buf, s->q.fd);
+		query_expect(_metadata, self, &s->q, &s->att);
+	}
+	/* A failed QUERY changed nothing: the next one reports the same. */
+	memset(&att, 0xa5, sizeof(att));
+	ASSERT_EQ(0, exp_query(self->p.exp, s->buf, &att, 1, &q));
+	query_expect(_metadata, self, &q, &att);
+	if (s->handle >= 0)
+		EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE,
+					   s->handle));
 	EXPECT_EQ(s->fds, p2pbuf_count_fds());
 	close_buf(_metadata, self, s);
 }
 
-/* REVOKE of a mapped buffer: revoked and unmapped everywhere, or unchanged. */
+/*
+ * REVOKE of a mapped buffer: revoked and unmapped everywhere, or unchanged.
+ * Where p2pdma cannot route, of a buffer without attachments.
+ */
 
 static bool revoke_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
 			   struct step *s)
 {
 	struct p2pbuf_imp_map m;
 
+	if (!self->routable)
+		return query_prepare(_metadata, self, s);
 	if (!map_prepare(_metadata, self, s))
 		return false;
 	ASSERT_EQ(0, imp_map(self->p.imp, s->handle, &m))
@@ -194,44 +253,99 @@ static void revoke_check(struct __test_metadata *_metadata, FAULT_SELF *self,
 	struct p2pbuf_imp_status st;
 	__u32 att, maps, state;
 
-	ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
 	exp_state(_metadata, self, s->buf, &att, &maps, &state);
+	EXPECT_EQ(self->routable ? 1U : 0U, att);
 	if (s->ret) {
 		EXPECT_EQ((__u32)P2PBUF_EXP_BUF_LIVE, state);
-		EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
 	} else {
 		EXPECT_EQ(1, s->result);
 		EXPECT_EQ((__u32)P2PBUF_EXP_BUF_REVOKED, state);
-		EXPECT_EQ(P2PBUF_IMP_STATE_INVALIDATED, st.state);
 		EXPECT_EQ(0U, maps);
 	}
-	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
+	if (s->handle >= 0) {
+		ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
+		EXPECT_EQ(s->ret ? P2PBUF_IMP_STATE_MAPPED :
+			  P2PBUF_IMP_STATE_INVALIDATED, st.state);
+		EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE,
+					   s->handle));
+	}
 	EXPECT_EQ(s->fds, p2pbuf_count_fds());
 	close_buf(_metadata, self, s);
 }
 
-/* DMA into a mapped import: the mapping survives a failed transfer. */
+/*
+ * DMA into a mapped import: the data lands in the BAR, or a failed
+ * transfer leaves the BAR as it was and the mapping intact.
+ */
+
+/* BAR offset of byte @off of a buffer of fault_ranges. */
+static __u64 fault_bar_off(__u64 off)
+{
+	size_t i;
+
+	for (i = 0; i < NR_RANGES; i++) {
+		if (off < fault_ranges[i].length)
+			return fault_ranges[i].offset + off;
+		off -= fault_ranges[i].length;
+	}
+	return ~0ULL;
+}
+
+/* Copy @len bytes at byte @off of the buffer out of the BAR, or into it. */
+static void fault_bar_io(FAULT_SELF *self, __u64 off, unsigned char *data,
+			 size_t len, bool to_bar)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char *b = self->bar + fault_bar_off(off + i);
+
+		if (to_bar)
+			*b = data[i];
+		else
+			data[i] = *b;
+	}
+}
+
+/* DMA_LEN bytes at DMA_OFF of the buffer, read by the device. */
+static int imp_dma_read(FAULT_SELF *self, int handle, unsigned char *data)
+{
+	struct p2pbuf_imp_dma d = {
+		.argsz = sizeof(d), .flags = P2PBUF_IMP_DMA_FROM_BUF,
+		.handle = handle, .offset = DMA_OFF, .length = DMA_LEN,
+		.data = (uintptr_t)data,
+	};
+
+	return ioctl(self->p.imp, P2PBUF_IMP_DMA, &d) ? -errno : 0;
+}
 
 static bool dma_prepare(struct __test_metadata *_metadata, FAULT_SELF *self,
 			struct step *s)
 {
 	struct p2pbuf_imp_info info;
+	unsigned int seed = ++self->steps;
+	size_t i;
 
 	memset(&info, 0, sizeof(info));
 	info.argsz = sizeof(info);
 	ASSERT_EQ(0, ioctl(self->p.imp, P2PBUF_IMP_INFO, &info));
-	if (!info.engine[0])
-		SKIP(return false, "the initiator has no DMA engine");
+	ASSERT_NE(0, info.engine[0]) TH_LOG("the lab's initiator is an edu");
+	ASSERT_LE(DMA_LEN, info.dma_max);
+	/* What the BAR holds before, and different data for the transfer. */
+	for (i = 0; i < DMA_LEN; i++) {
+		s->before[i] = (unsigned char)(seed * 31 + i);
+		s->data[i] = (unsigned char)~s->before[i];
+	}
+	fault_bar_io(self, DMA_OFF, s->before, DMA_LEN, true);
 	return revoke_prepare(_metadata, self, s);
 }
 
 static void dma_call(FAULT_SELF *self, struct step *s)
 {
-	static unsigned char data[256];
 	struct p2pbuf_imp_dma d = {
 		.argsz = sizeof(d), .flags = P2PBUF_IMP_DMA_TO_BUF,
-		.handle = s->handle, .offset = PAGE, .length = sizeof(data),
-		.data = (uintptr_t)data,
+		.handle = s->handle, .offset = DMA_OFF, .length = DMA_LEN,
+		.data = (uintptr_t)s->data,
 	};
 
 	s->ret = ioctl(self->p.imp, P2PBUF_IMP_DMA, &d) ? -errno : 0;
@@ -240,10 +354,19 @@ static void dma_call(FAULT_SELF *self, struct step *s)
 static void dma_check(struct __test_metadata *_metadata, FAULT_SELF *self,
 		      struct step *s)
 {
+	unsigned char now[DMA_LEN];
 	struct p2pbuf_imp_status st;
 
+	fault_bar_io(self, DMA_OFF, now, DMA_LEN, false);
+	EXPECT_EQ(0, memcmp(s->ret ? s->before : s->data, now, DMA_LEN))
+		TH_LOG("DMA %s, the BAR holds neither", s->ret ? "failed" : "succeeded");
 	ASSERT_EQ(0, imp_status(self->p.imp, s->handle, &st));
 	EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
+	EXPECT_EQ(6 * PAGE, st.length);
+	/* The engine still works after a failed transfer: read it back. */
+	memset(now, 0, sizeof(now));
+	ASSERT_EQ(0, imp_dma_read(self, s->handle, now));
+	EXPECT_EQ(0, memcmp(s->ret ? s->before : s->data, now, DMA_LEN));
 	EXPECT_EQ(0, imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, s->handle));
 	EXPECT_EQ(s->fds, p2pbuf_count_fds());
 	close_buf(_metadata, self, s);
@@ -289,7 +412,7 @@ static const struct sweep_op op_map = {
 };
 
 static const struct sweep_op op_query = {
-	"QUERY", map_prepare, query_call, query_check, expect_zero,
+	"QUERY", query_prepare, query_call, query_check, expect_zero,
 };
 
 static const struct sweep_op op_revoke = {

@@ -17,7 +17,6 @@
 #include "exporter_lib.h"
 #include "fuzz_model.h"
 
-#define FUZZ_BAR	2
 #define FUZZ_MAX_LEN	(4 * PAGE)
 
 /* An open exporter file slot, opening one if there is none. */
@@ -193,8 +192,8 @@ void fuzz_exp_export(struct fuzz *f)
 	want = -fuzz_export_args(f, &e, r, fuzz_rand(f, 24));
 	if (!want) {
 		fault = fuzz_pick_fault(f);
-		if (fault == FUZZ_FLAGS)
-			e.flags = 1U << fuzz_rand(f, 32);
+		if (fault == FUZZ_FLAGS)	/* bit 0 is DEVICE_READONLY */
+			e.flags = 2U << fuzz_rand(f, 31);
 		if (fault == FUZZ_RESERVED)
 			e.reserved = 1ULL << fuzz_rand(f, 64);
 	}
@@ -211,7 +210,10 @@ void fuzz_exp_export(struct fuzz *f)
 	f->buf[b] = (struct fuzz_buf){
 		.used = true, .fd = e.fd, .owner = s, .bar = e.bar,
 		.nr_ranges = e.nr_ranges, .size = size,
+		.readonly = (e.open_flags & O_ACCMODE) == O_RDONLY,
+		.writeonly = (e.open_flags & O_ACCMODE) == O_WRONLY,
 	};
+	memcpy(f->buf[b].ranges, r, e.nr_ranges * sizeof(r[0]));
 }
 
 /* The count REVOKE or RESTORE of exporter file @s changes, for @b or all. */
@@ -230,7 +232,7 @@ static __u32 fuzz_revoke_model(struct fuzz *f, int s, int only, bool revoke)
 		if (revoke)
 			fuzz_revoke_buf(f, b);
 		else
-			buf->revoked = false;
+			fuzz_restore_buf(f, b);
 	}
 	return count;
 }

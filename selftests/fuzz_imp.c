@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "exporter_lib.h"
 #include "fuzz_model.h"
@@ -108,6 +109,13 @@ static int fuzz_foreign_buf(struct fuzz *f)
 		fuzz_fail(f, "udmabuf: %s", strerror(errno));
 		f->buf[b].used = false;
 		return -1;
+	}
+	/* The CPU's view, to check what DMA moves; kept until released. */
+	f->buf[b].cpu = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     f->buf[b].fd, 0);
+	if (f->buf[b].cpu == MAP_FAILED) {
+		fuzz_fail(f, "mmap(udmabuf): %s", strerror(errno));
+		f->buf[b].cpu = NULL;
 	}
 	return b;
 }
@@ -272,7 +280,9 @@ void fuzz_imp_status(struct fuzz *f)
 	im = &f->import[k];
 	state = (im->mapped ? P2PBUF_IMP_STATE_MAPPED : 0) |
 		(im->invalidated ? P2PBUF_IMP_STATE_INVALIDATED : 0) |
-		(im->pinned ? P2PBUF_IMP_STATE_PINNED : 0);
+		(im->pinned ? P2PBUF_IMP_STATE_PINNED : 0) |
+		(f->buf[im->buf].readonly ? P2PBUF_IMP_STATE_READONLY : 0) |
+		(f->buf[im->buf].writeonly ? P2PBUF_IMP_STATE_WRITEONLY : 0);
 	if (st.state != state || st.map_type != im->map_type ||
 	    st.invalidations != im->invalidations || !st.nr_segs != !im->mapped ||
 	    st.length != (im->mapped ? f->buf[im->buf].size : 0))
@@ -284,6 +294,32 @@ void fuzz_imp_status(struct fuzz *f)
 			  (unsigned long long)im->invalidations, im->mapped);
 }
 
+/*
+ * What a successful DMA moved must be what the CPU sees: written data in the
+ * buffer, read data from it (through the BAR or the udmabuf's mapping).
+ */
+static void fuzz_dma_check(struct fuzz *f, int b, const struct p2pbuf_imp_dma *d,
+			   const unsigned char *data)
+{
+	unsigned char *p;
+	__u64 i;
+
+	for (i = 0; i < d->length; i++) {
+		p = fuzz_buf_byte(f, b, d->offset + i);
+		if (!p) {
+			fuzz_fail(f, "DMA: no CPU view of byte %llu of the buffer",
+				  (unsigned long long)(d->offset + i));
+			return;
+		}
+		if (*p != data[i]) {
+			fuzz_fail(f, "DMA %s: byte %llu is %#x, the CPU sees %#x",
+				  d->flags == P2PBUF_IMP_DMA_TO_BUF ? "to" : "from",
+				  (unsigned long long)(d->offset + i), data[i], *p);
+			return;
+		}
+	}
+}
+
 /* DMA: the engine is slow under TCG, so transfers are short and rare. */
 void fuzz_imp_dma(struct fuzz *f)
 {
@@ -293,7 +329,7 @@ void fuzz_imp_dma(struct fuzz *f)
 	unsigned int v = fuzz_rand(f, 8);
 	int i = fuzz_imp_slot(f), k, want, ret;
 	bool bad_data = !fuzz_rand(f, 8);
-	__u64 size;
+	__u64 size, j;
 
 	if (i < 0)
 		return;
@@ -303,7 +339,17 @@ void fuzz_imp_dma(struct fuzz *f)
 	d.handle = fuzz_handle(f, i);
 	d.data = (uintptr_t)(bad_data ? f->area + PAGE : (char *)data);
 	d.length = 1 + fuzz_rand(f, sizeof(data));
+	for (j = 0; j < sizeof(data); j++)
+		data[j] = fuzz_rand(f, 256);
 	k = fuzz_find(f, i, d.handle);
+	/*
+	 * A read-only import refuses writes, a write-only one reads (-EACCES):
+	 * importer_safety_test.
+	 */
+	if (k >= 0 && f->buf[f->import[k].buf].readonly)
+		d.flags = P2PBUF_IMP_DMA_FROM_BUF;
+	if (k >= 0 && f->buf[f->import[k].buf].writeonly)
+		d.flags = P2PBUF_IMP_DMA_TO_BUF;
 	size = k < 0 ? PAGE : f->buf[f->import[k].buf].size;
 	d.offset = v ? fuzz_rand(f, size - d.length + 1) : size - d.length;
 	if (v == 1)
@@ -314,12 +360,14 @@ void fuzz_imp_dma(struct fuzz *f)
 		d.offset = size - d.length + 1;
 	if (!f->dma_max)
 		want = EOPNOTSUPP;
+	else if (v == 1 || v == 2)
+		want = EINVAL;		/* length checked while staging the data */
+	else if (bad_data && d.flags == P2PBUF_IMP_DMA_TO_BUF)
+		want = EFAULT;		/* staged: copied in before the lookup */
 	else if (k < 0)
 		want = ENOENT;
 	else if (v >= 1 && v <= 3)
 		want = EINVAL;
-	else if (bad_data && d.flags == P2PBUF_IMP_DMA_TO_BUF)
-		want = EFAULT;		/* copied in before the lock */
 	else if (!f->import[k].mapped)
 		want = ENXIO;
 	else
@@ -329,7 +377,8 @@ void fuzz_imp_dma(struct fuzz *f)
 	if (fault == FUZZ_RESERVED)
 		d.reserved = 1 + fuzz_rand(f, 0xffff);
 	ret = fuzz_ioctl(f, f->imp[i].fd, P2PBUF_IMP_DMA, &d, sizeof(d), fault, &want);
-	fuzz_result(f, "DMA", ret, want);
+	if (fuzz_result(f, "DMA", ret, want) && !ret)
+		fuzz_dma_check(f, f->import[k].buf, &d, data);
 }
 
 /* Read what file @i has queued: exactly the events the model generated. */

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "exporter_lib.h"
 #include "fuzz_model.h"
@@ -26,6 +27,7 @@ void fuzz_init(struct fuzz *f)
 	int i;
 
 	memset(f, 0, sizeof(*f));
+	f->bar = MAP_FAILED;
 	for (i = 0; i < FUZZ_EXPS; i++)
 		f->exp[i] = -1;
 	for (i = 0; i < FUZZ_IMPS; i++)
@@ -234,6 +236,30 @@ void fuzz_revoke_buf(struct fuzz *f, int b)
 	}
 }
 
+/*
+ * RESTORE of buffer @b: live again, and every import is invalidated once
+ * more, which tells it that a map may succeed (nothing is mapped).
+ */
+void fuzz_restore_buf(struct fuzz *f, int b)
+{
+	int i;
+
+	f->buf[b].revoked = false;
+	for (i = 0; i < FUZZ_IMPORTS; i++) {
+		struct fuzz_import *im = &f->import[i];
+		struct fuzz_imp *imp;
+
+		if (!im->used || im->buf != b)
+			continue;
+		imp = &f->imp[im->imp];
+		im->invalidated = true;
+		im->invalidations++;
+		imp->seq++;
+		if (imp->queued < FUZZ_EVENTS)
+			imp->queued++;
+	}
+}
+
 /* Forget buffer @b once neither its fd nor an import holds it. */
 void fuzz_put_buf(struct fuzz *f, int b)
 {
@@ -244,8 +270,32 @@ void fuzz_put_buf(struct fuzz *f, int b)
 	for (i = 0; i < FUZZ_IMPORTS; i++)
 		if (f->import[i].used && f->import[i].buf == b)
 			return;
+	if (f->buf[b].cpu)
+		munmap(f->buf[b].cpu, f->buf[b].size);
 	memset(&f->buf[b], 0, sizeof(f->buf[b]));
 	f->buf[b].fd = -1;
+}
+
+/*
+ * The CPU's view of byte @off of buffer @b: the BAR behind one of our
+ * buffer's ranges, or a udmabuf's mapping. NULL if there is none.
+ */
+unsigned char *fuzz_buf_byte(struct fuzz *f, int b, __u64 off)
+{
+	const struct fuzz_buf *buf = &f->buf[b];
+	__u32 i;
+
+	if (buf->foreign)
+		return buf->cpu && off < buf->size ? buf->cpu + off : NULL;
+	if (buf->bar != FUZZ_BAR || f->bar == MAP_FAILED)
+		return NULL;
+	for (i = 0; i < buf->nr_ranges && i < FUZZ_RANGES; i++) {
+		if (off < buf->ranges[i].length)
+			return buf->ranges[i].offset + off < f->bar_len ?
+			       f->bar + buf->ranges[i].offset + off : NULL;
+		off -= buf->ranges[i].length;
+	}
+	return NULL;
 }
 
 void fuzz_step(struct fuzz *f)
@@ -323,6 +373,9 @@ void fuzz_close_all(struct fuzz *f)
 		f->imp[i] = (struct fuzz_imp){ .fd = -1 };
 	for (i = 0; i < FUZZ_EXPS; i++)
 		f->exp[i] = -1;
+	for (i = 0; i < FUZZ_BUFS; i++)
+		if (f->buf[i].used && f->buf[i].cpu)
+			munmap(f->buf[i].cpu, f->buf[i].size);
 	memset(f->buf, 0, sizeof(f->buf));
 	memset(f->import, 0, sizeof(f->import));
 }

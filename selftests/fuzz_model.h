@@ -22,18 +22,24 @@
 #define FUZZ_BUFS	6	/* dma-bufs, open or held by imports */
 #define FUZZ_IMPORTS	8	/* imports over all importer files */
 #define FUZZ_EVENTS	64	/* the importer's event ring */
+#define FUZZ_BAR	2	/* the provider BAR the buffers come from */
+#define FUZZ_RANGES	3	/* ranges of a valid EXPORT, at most */
 
 /* One dma-buf: ours (owned by an exporter file until it closes) or foreign. */
 struct fuzz_buf {
 	bool used;
 	bool foreign;		/* a udmabuf */
 	bool revoked;
+	bool readonly;		/* exported O_RDONLY: imports are read-only */
+	bool writeonly;		/* exported O_WRONLY: imports are write-only */
 	int fd;			/* -1 once closed; the imports may hold it */
 	int owner;		/* exporter file slot, -1 once that closed */
 	__u32 bar;
 	__u32 nr_ranges;
 	__u32 revokes;
 	__u64 size;
+	struct p2pbuf_exp_range ranges[FUZZ_RANGES];	/* ours, in the BAR */
+	unsigned char *cpu;	/* a udmabuf's CPU mapping, or NULL */
 };
 
 struct fuzz_import {
@@ -65,6 +71,8 @@ struct fuzz {
 	struct p2pbuf_exp_info info;
 	__u64 dma_max;
 	char *area;		/* page of arguments, guard page after it */
+	unsigned char *bar;	/* FUZZ_BAR through sysfs, or MAP_FAILED */
+	__u64 bar_len;
 
 	unsigned long long seed, rng;
 	unsigned long calls, call;
@@ -110,7 +118,9 @@ int fuzz_bad_fd(struct fuzz *f);
 int fuzz_any_buf(struct fuzz *f, bool open_fd);
 int fuzz_any_import(struct fuzz *f);
 void fuzz_revoke_buf(struct fuzz *f, int b);
+void fuzz_restore_buf(struct fuzz *f, int b);
 void fuzz_put_buf(struct fuzz *f, int b);
+unsigned char *fuzz_buf_byte(struct fuzz *f, int b, __u64 off);
 void fuzz_step(struct fuzz *f);
 int fuzz_open_fds(struct fuzz *f);
 void fuzz_drain_all(struct fuzz *f);

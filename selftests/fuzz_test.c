@@ -11,7 +11,8 @@
  * fds, ranges at and past the BAR's edges), closes and reopens, revokes and
  * restores. A model of what every call did predicts each result exactly,
  * from docs/uapi.rst: any other result, a STATUS or QUERY that disagrees
- * with the model, a lost or extra event, or a leaked fd or dma-buf fails
+ * with the model, a successful DMA whose data the CPU does not see in the
+ * buffer, a lost or extra event, or a leaked fd or dma-buf fails
  * the test with the seed and the call's index. The same seed replays the
  * same calls: P2PBUF_FUZZ_SEED=<seed> P2PBUF_FUZZ_CALLS=<index + 1>.
  *
@@ -55,6 +56,7 @@ FIXTURE_SETUP(fuzz)
 	const char *e = p2pbuf_env("P2PBUF_EXPECT_MAP");
 	const char *seed = p2pbuf_env("P2PBUF_FUZZ_SEED");
 	struct p2pbuf_imp_info ii;
+	char path[256];
 	int fd;
 
 	fuzz_init(f);
@@ -82,6 +84,15 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", f->exp_node, strerror(errno));
 	ASSERT_EQ(0, exp_info(fd, &f->info));
 	close(fd);
+	/* The BAR as the CPU sees it: what DMA moved is checked against it. */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d", pbdf,
+		 FUZZ_BAR);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	f->bar_len = f->info.bars[FUZZ_BAR].size;
+	f->bar = mmap(NULL, f->bar_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	ASSERT_NE(MAP_FAILED, f->bar);
 	fd = open(f->imp_node, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", f->imp_node, strerror(errno));
 	memset(&ii, 0, sizeof(ii));
@@ -90,6 +101,9 @@ FIXTURE_SETUP(fuzz)
 	f->dma_max = ii.dma_max;
 	close(fd);
 	f->foreign_ok = foreign_dmabuf_probe();
+	/* Elsewhere the fuzzer goes without foreign dma-bufs. */
+	ASSERT_TRUE(f->foreign_ok || !p2pbuf_in_lab())
+		TH_LOG("no udmabuf, which the lab guarantees (P2PBUF_LAB=1)");
 	self->fds = p2pbuf_count_fds();
 	self->dmabufs = p2pbuf_count_dmabufs(EXP_NAME);
 }
@@ -99,6 +113,8 @@ FIXTURE_TEARDOWN(fuzz)
 	fuzz_close_all(&self->f);
 	if (self->f.area && self->f.area != MAP_FAILED)
 		munmap(self->f.area, 2 * PAGE);
+	if (self->f.bar != MAP_FAILED)
+		munmap(self->f.bar, self->f.bar_len);
 }
 
 /* No fd leaked: those open are the model's and those before the run. */

@@ -26,7 +26,7 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do suites+=("$1"); shift; done
 [ $# -gt 0 ] && shift
 igt=("$@")
 [ ${#suites[@]} -gt 0 ] ||
-	mapfile -t suites < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/suites")
+	mapfile -t suites < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/suites" | awk '{ print $1 }')
 igt_dir=${IGT_TESTS_DIR:-/usr/libexec/igt-gpu-tools}
 
 mkdir -p "$out"

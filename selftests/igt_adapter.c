@@ -243,6 +243,27 @@ static void list_suite(void)
 	build_names(false);
 }
 
+/*
+ * P2PBUF_IGT_SUBTESTS=N offers igt only the first N subtests of the suite:
+ * the lab's igt pass proves that every suite speaks igt's protocol and
+ * leaves the full runs to its KTAP pass (docs/lab.rst).
+ */
+static void limit_subtests(void)
+{
+	const char *env = getenv("P2PBUF_IGT_SUBTESTS");
+	char *end;
+	unsigned long n;
+
+	if (!env || !*env)
+		return;
+	errno = 0;
+	n = strtoul(env, &end, 10);
+	if (errno || *end || !n)
+		die("P2PBUF_IGT_SUBTESTS=%s is not a positive number", env);
+	if (n < nr_subtests)
+		nr_subtests = n;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -393,6 +414,7 @@ int main(int argc, char **argv)
 		die("suite %s is not executable", suite_path);
 
 	list_suite();
+	limit_subtests();
 	if (list) {
 		for (i = 0; i < nr_subtests; i++)
 			printf("%s\n", subtests[i].name);

@@ -12,9 +12,12 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -44,6 +47,62 @@ static inline const char *imp_map_type_name(unsigned int t)
 	};
 
 	return t < ARRAY_SIZE(names) ? names[t] : "?";
+}
+
+/*
+ * The importer's map/unmap cycle benchmark in debugfs
+ * (/sys/kernel/debug/p2pbuf_importer/<BDF>/map_cycles, importer/debugfs.c):
+ * @n cycles of the dma-buf @dmabuf. Per-cycle times go to @map_ns and
+ * @unmap_ns (either may be NULL). Returns 0 or -errno.
+ */
+static inline int imp_map_cycles(const char *bdf, int dmabuf, unsigned int n,
+				 unsigned long long *map_ns,
+				 unsigned long long *unmap_ns,
+				 unsigned int *map_type, unsigned int *nr_segs)
+{
+	char path[PATH_MAX], cmd[32], name[32], *line = NULL;
+	unsigned long long m, u;
+	unsigned int i = 0, v;
+	size_t cap = 0;
+	int fd, ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/p2pbuf_importer/%s/map_cycles", bdf);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(cmd, sizeof(cmd), "%d %u", dmabuf, n);
+	if (write(fd, cmd, strlen(cmd)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "map_type %31s", name) == 1) {
+			for (v = P2PBUF_MAP_UNKNOWN; v <= P2PBUF_MAP_NOT_SUPPORTED; v++)
+				if (map_type && !strcmp(name, imp_map_type_name(v)))
+					*map_type = v;
+		} else if (sscanf(line, "nr_segs %u", &v) == 1) {
+			if (nr_segs)
+				*nr_segs = v;
+		} else if (sscanf(line, "%llu %llu", &m, &u) == 2 && i < n) {
+			if (map_ns)
+				map_ns[i] = m;
+			if (unmap_ns)
+				unmap_ns[i] = u;
+			i++;
+		}
+	}
+	free(line);
+	fclose(f);
+	return i == n ? 0 : -EIO;
 }
 
 /* Compare map types by name, so that a failure prints both names. */
@@ -193,25 +252,67 @@ static inline int imp_dma(int fd, __u32 handle, __u32 flags, __u64 offset,
 	return imp_errno(ioctl(fd, P2PBUF_IMP_DMA, &arg));
 }
 
-/* P2PBUF_IMP_MAP_CYCLES: @n cycles, times into @cycles (may be NULL). */
-static inline int imp_map_cycles(int fd, __u32 handle, __u32 n,
-				 struct p2pbuf_imp_cycle *cycles,
-				 struct p2pbuf_imp_map_cycles *arg)
+#define IMP_TRACEFS	"/sys/kernel/tracing"
+
+/* tracefs at IMP_TRACEFS (the lab's init mounts only debugfs); 0 or -errno. */
+static inline int imp_tracefs_mount(void)
 {
-	memset(arg, 0, sizeof(*arg));
-	arg->argsz = sizeof(*arg);
-	arg->handle = handle;
-	arg->nr_cycles = n;
-	arg->cycles = (uintptr_t)cycles;
-	return imp_errno(ioctl(fd, P2PBUF_IMP_MAP_CYCLES, arg));
+	if (access(IMP_TRACEFS "/events", F_OK) == 0)
+		return 0;
+	if (mount("tracefs", IMP_TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
+		return -errno;
+	return 0;
 }
 
-static inline int imp_timing(int fd, __u32 handle, struct p2pbuf_imp_timing *t)
+/* Enable or disable the p2pbuf_imp trace event @event; 0 or -errno. */
+static inline int imp_trace_event(const char *event, int on)
 {
-	memset(t, 0, sizeof(*t));
-	t->argsz = sizeof(*t);
-	t->handle = handle;
-	return imp_errno(ioctl(fd, P2PBUF_IMP_TIMING, t));
+	char path[PATH_MAX];
+
+	if (imp_tracefs_mount())
+		return -ENOENT;
+	snprintf(path, sizeof(path), IMP_TRACEFS "/events/p2pbuf_imp/%s/enable",
+		 event);
+	return p2pbuf_sysfs_write(path, on ? "1" : "0") ? -errno : 0;
+}
+
+/* Empty the trace buffer; 0 or -errno. */
+static inline int imp_trace_clear(void)
+{
+	int fd = open(IMP_TRACEFS "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * The value of "@field=" in the last trace line of @event that contains
+ * @match (NULL: any); -ENOENT if there is none.
+ */
+static inline long long imp_trace_field(const char *event, const char *match,
+					const char *field)
+{
+	char line[1024], key[64], ev[80];
+	long long val = -ENOENT;
+	char *p;
+	FILE *f;
+
+	f = fopen(IMP_TRACEFS "/trace", "re");
+	if (!f)
+		return -errno;
+	snprintf(ev, sizeof(ev), " %s: ", event);
+	snprintf(key, sizeof(key), " %s=", field);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, ev) || (match && !strstr(line, match)))
+			continue;
+		p = strstr(line, key);
+		if (p)
+			val = strtoll(p + strlen(key), NULL, 0);
+	}
+	fclose(f);
+	return val;
 }
 
 /* Wait up to @timeout_ms for one event; 0, -ETIMEDOUT or -errno. */
@@ -348,7 +449,7 @@ static inline long long imp_now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* Nanoseconds on the monotonic clock, the importer's TIMING clock. */
+/* Nanoseconds on the monotonic clock, the clock of the importer's traces. */
 static inline __u64 imp_now_ns(void)
 {
 	struct timespec ts;
@@ -507,6 +608,36 @@ static inline void imp_pattern(void *buf, size_t len, unsigned int seed)
 
 	for (i = 0; i < len; i++)
 		p[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 8));
+}
+
+/* Offset + 1 of the first byte of @buf that is not @c, 0 if none. */
+static inline size_t imp_memchr_not(const void *buf, int c, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (unsigned char)c)
+			return i + 1;
+	return 0;
+}
+
+/* A number read from a sysfs or debugfs file, -1 on error. */
+static inline long long imp_sysfs_value(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 0);
 }
 
 #endif /* P2PBUF_IMPORTER_LIB_H */

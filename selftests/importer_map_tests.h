@@ -76,7 +76,7 @@ TEST_F(imp, udmabuf_import_map)
 
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf (%s)", strerror(-dmabuf));
 	import_map_page_backed(_metadata, self->fd, self->bdf, dmabuf, 0);
 	close(dmabuf);
 	close(memfd);
@@ -87,7 +87,7 @@ TEST_F(imp, dma_heap_import_map)
 	int dmabuf = imp_heap_buf(BUF_SIZE);
 
 	if (dmabuf < 0)
-		SKIP(return, "no system dma-heap (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no system dma-heap (%s)", strerror(-dmabuf));
 	import_map_page_backed(_metadata, self->fd, self->bdf, dmabuf, 0);
 	close(dmabuf);
 }
@@ -98,7 +98,7 @@ TEST_F(imp, pinned_import_map)
 
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf (%s)", strerror(-dmabuf));
 	import_map_page_backed(_metadata, self->fd, self->bdf, dmabuf,
 			       P2PBUF_IMP_IMPORT_PINNED);
 	close(dmabuf);
@@ -115,7 +115,7 @@ TEST_F(imp, map_segs_capacity)
 
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf (%s)", strerror(-dmabuf));
 	ASSERT_EQ(0, imp_import(self->fd, dmabuf, 0, &h, NULL));
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, NULL, 0));
 	EXPECT_LE(1U, m.nr_segs);
@@ -141,7 +141,11 @@ TEST_F(imp, map_segs_capacity)
 	close(memfd);
 }
 
-/* Without CAP_SYS_ADMIN the segments come back with address 0. */
+/*
+ * The segments come back with address 0 when the file was opened without
+ * CAP_SYS_ADMIN; what counts is the opener's capability (file->f_cred), so
+ * a file opened with it and used by a process without it still gets them.
+ */
 TEST_F(imp, raw_addresses_need_cap_sys_admin)
 {
 	struct p2pbuf_imp_seg segs[MAX_SEGS];
@@ -152,20 +156,33 @@ TEST_F(imp, raw_addresses_need_cap_sys_admin)
 
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf (%s)", strerror(-dmabuf));
 	ASSERT_EQ(0, imp_import(self->fd, dmabuf, 0, &h, NULL));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
+		char bdf[64];
+		int fd;
+
 		if (drop_cap_sys_admin())
 			_exit(10);
+		/* The fixture's file: opened with the capability. */
 		if (imp_map(self->fd, h, &m, segs, MAX_SEGS))
 			_exit(11);
+		if (has_cap_sys_admin() || (m.nr_segs && !segs[0].addr))
+			_exit(14);
+		if (imp_handle_op(self->fd, P2PBUF_IMP_UNMAP, h))
+			_exit(13);
+		/* A file of its own, opened without. */
+		fd = imp_open(bdf, sizeof(bdf));
+		if (fd < 0 || imp_import(fd, dmabuf, 0, &h, NULL) ||
+		    imp_map(fd, h, &m, segs, MAX_SEGS))
+			_exit(15);
 		for (i = 0; i < m.nr_segs && i < MAX_SEGS; i++)
 			if (segs[i].addr || !segs[i].len)
 				_exit(12);
-		_exit(imp_handle_op(self->fd, P2PBUF_IMP_UNMAP, h) ? 13 : 0);
+		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
@@ -192,7 +209,7 @@ TEST_F_TIMEOUT(imp, dma_udmabuf_both_ways, 120)
 		SKIP(return, "%s has no DMA engine backend", self->bdf);
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf (%s)", strerror(-dmabuf));
 	cpu = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	ASSERT_NE(MAP_FAILED, cpu);
 	memset(cpu, 0, BUF_SIZE);

@@ -5,7 +5,7 @@
  * (page backed: NOT_P2P), pinned imports, data moved by the device's DMA
  * engine, events, unbinding with open files, and vfio-pci's dma-buf exporter
  * revoking an import when the vfio device is closed, and the benchmark
- * ioctls MAP_CYCLES and TIMING.
+ * plumbing outside the uAPI (debugfs map_cycles, tracepoints).
  *
  * Needs a device bound to p2pbuf_importer (P2PBUF_INITIATOR_BDF in the lab);
  * skips otherwise. The vfio-pci tests need P2PBUF_VFIO_BDF, an unbound

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * importer_test: the benchmark ioctls MAP_CYCLES and TIMING. These check
- * what the ioctls do and report (cycles run, results written, state left
- * unchanged, timestamps on the monotonic clock), never how fast anything
- * is: performance is the business of make bench (docs/bench.rst).
+ * importer_test: the benchmark plumbing, outside the uAPI: the map/unmap
+ * cycle timer in debugfs (importer/debugfs.c) and the tracepoints
+ * (docs/tracing.rst). These check what is reported (cycles run, results
+ * written, state left unchanged, trace fields on the monotonic clock), never
+ * how fast anything is: performance is the business of make bench.
  */
 #ifndef P2PBUF_IMPORTER_TIMING_TESTS_H
 #define P2PBUF_IMPORTER_TIMING_TESTS_H
@@ -13,91 +14,128 @@
 
 #define CYCLES		8U
 #define UNWRITTEN	(~0ULL)
+#define CYCLES_PATH	"/sys/kernel/debug/p2pbuf_importer/%s/map_cycles"
+
+/* Write @cmd to the device's map_cycles file; 0 or -errno. */
+static int cycles_write(const char *bdf, const char *cmd)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), CYCLES_PATH, bdf);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
 
 /*
- * MAP_CYCLES on a udmabuf import: every cycle's times are written, the
- * mapping is classified, and the import is left as it was; a mapped import
- * is refused, and a bad result pointer changes nothing.
+ * map_cycles on a udmabuf: every cycle's times are reported and the mapping
+ * classified; bad commands are refused; an import of the same buffer is
+ * left as it was.
  */
-TEST_F(imp, map_cycles_reports_every_cycle)
+TEST_F(imp, map_cycles_debugfs_reports_every_cycle)
 {
-	struct p2pbuf_imp_cycle cycles[CYCLES + 1];
-	struct p2pbuf_imp_map_cycles arg;
+	unsigned long long map_ns[CYCLES + 1], unmap_ns[CYCLES + 1];
+	unsigned int type = ~0U, segs = 0, i;
 	struct p2pbuf_imp_status st;
-	struct p2pbuf_imp_timing t;
-	struct p2pbuf_imp_map m;
+	char path[PATH_MAX], cmd[32];
 	int dmabuf, memfd;
-	unsigned int i;
 	__u32 h;
 
+	p2pbuf_debugfs_mount();
+	snprintf(path, sizeof(path), CYCLES_PATH, self->bdf);
+	if (access(path, F_OK))
+		SKIP(return, "no map_cycles of %s in debugfs", self->bdf);
+	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
+	if (dmabuf < 0)
+		p2pbuf_feature_missing(return, "no udmabuf to import (%s)", strerror(-dmabuf));
+	ASSERT_EQ(0, imp_import(self->fd, dmabuf, 0, &h, NULL));
+
+	memset(map_ns, 0xff, sizeof(map_ns));
+	memset(unmap_ns, 0xff, sizeof(unmap_ns));
+	ASSERT_EQ(0, imp_map_cycles(self->bdf, dmabuf, CYCLES, map_ns, unmap_ns,
+				    &type, &segs));
+	EXPECT_MAP_TYPE(P2PBUF_MAP_NOT_P2P, type);
+	EXPECT_LE(1U, segs);
+	for (i = 0; i < CYCLES; i++) {
+		EXPECT_NE(UNWRITTEN, map_ns[i]) TH_LOG("cycle %u", i);
+		EXPECT_NE(UNWRITTEN, unmap_ns[i]) TH_LOG("cycle %u", i);
+	}
+	EXPECT_EQ(UNWRITTEN, map_ns[CYCLES]);
+
+	/* The import is untouched: the benchmark has its own attachment. */
+	ASSERT_EQ(0, imp_status(self->fd, h, &st));
+	EXPECT_EQ(0U, st.state);
+	EXPECT_EQ(0U, st.invalidations);
+
+	EXPECT_EQ(-EINVAL, cycles_write(self->bdf, "x"));
+	snprintf(cmd, sizeof(cmd), "%d 0", dmabuf);
+	EXPECT_EQ(-EINVAL, cycles_write(self->bdf, cmd));
+	snprintf(cmd, sizeof(cmd), "%d 65537", dmabuf);
+	EXPECT_EQ(-EINVAL, cycles_write(self->bdf, cmd));
+	snprintf(cmd, sizeof(cmd), "%d 1", memfd);
+	EXPECT_EQ(-EINVAL, cycles_write(self->bdf, cmd));
+	EXPECT_EQ(-EBADF, cycles_write(self->bdf, "999999 1"));
+
+	EXPECT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_RELEASE, h));
+	close(dmabuf);
+	close(memfd);
+}
+
+/* MAP and UNMAP appear in the trace with their map type and handle. */
+TEST_F(imp, map_and_unmap_traced)
+{
+	struct p2pbuf_imp_map m;
+	int dmabuf, memfd;
+	char match[32];
+	__u32 h;
+
+	if (imp_trace_event("p2pbuf_imp_map", 1))
+		SKIP(return, "no p2pbuf_imp tracepoints in tracefs");
+	ASSERT_EQ(0, imp_trace_event("p2pbuf_imp_unmap", 1));
+	ASSERT_EQ(0, imp_trace_clear());
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
 		SKIP(return, "no udmabuf to import (%s)", strerror(-dmabuf));
 	ASSERT_EQ(0, imp_import(self->fd, dmabuf, 0, &h, NULL));
-	ASSERT_EQ(0, imp_timing(self->fd, h, &t));
-	EXPECT_EQ(0U, t.map_ns);
-	EXPECT_EQ(0U, t.inval_start_ns);
-
-	memset(cycles, 0xff, sizeof(cycles));
-	ASSERT_EQ(0, imp_map_cycles(self->fd, h, CYCLES, cycles, &arg));
-	EXPECT_MAP_TYPE(P2PBUF_MAP_NOT_P2P, arg.map_type);
-	EXPECT_LE(1U, arg.nr_segs);
-	for (i = 0; i < CYCLES; i++) {
-		EXPECT_NE(UNWRITTEN, cycles[i].map_ns) TH_LOG("cycle %u", i);
-		EXPECT_NE(UNWRITTEN, cycles[i].unmap_ns) TH_LOG("cycle %u", i);
-	}
-	/* Exactly nr_cycles entries are written. */
-	EXPECT_EQ(UNWRITTEN, cycles[CYCLES].map_ns);
-	EXPECT_EQ(UNWRITTEN, cycles[CYCLES].unmap_ns);
-
-	/* Unmapped as before; MAP_CYCLES is not a MAP. */
-	ASSERT_EQ(0, imp_status(self->fd, h, &st));
-	EXPECT_EQ(0U, st.state);
-	EXPECT_MAP_TYPE(P2PBUF_MAP_UNKNOWN, st.map_type);
-	EXPECT_EQ(0U, st.invalidations);
-
-	/* Without a result array the cycles still run. */
-	EXPECT_EQ(0, imp_map_cycles(self->fd, h, CYCLES, NULL, &arg));
-	EXPECT_MAP_TYPE(P2PBUF_MAP_NOT_P2P, arg.map_type);
-	/* An unwritable result array: -EFAULT, nothing left mapped. */
-	EXPECT_EQ(-EFAULT, imp_map_cycles(self->fd, h, 2,
-					  (void *)(uintptr_t)8, &arg));
-	ASSERT_EQ(0, imp_status(self->fd, h, &st));
-	EXPECT_EQ(0U, st.state);
-
-	/* A mapped import is refused; MAP and UNMAP record their times. */
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, NULL, 0));
-	EXPECT_EQ(-EBUSY, imp_map_cycles(self->fd, h, 1, cycles, &arg));
-	ASSERT_EQ(0, imp_status(self->fd, h, &st));
-	EXPECT_EQ(P2PBUF_IMP_STATE_MAPPED, st.state);
-	EXPECT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_UNMAP, h));
-	memset(&t, 0xff, sizeof(t));
-	ASSERT_EQ(0, imp_timing(self->fd, h, &t));
-	EXPECT_NE(UNWRITTEN, t.map_ns);
-	EXPECT_NE(UNWRITTEN, t.unmap_ns);
-	EXPECT_EQ(0U, t.inval_start_ns);
-	EXPECT_EQ(0U, t.inval_ns);
+	ASSERT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_UNMAP, h));
+	imp_trace_event("p2pbuf_imp_map", 0);
+	imp_trace_event("p2pbuf_imp_unmap", 0);
 
+	snprintf(match, sizeof(match), " handle=%u ", h);
+	EXPECT_EQ((long long)m.nr_segs,
+		  imp_trace_field("p2pbuf_imp_map", match, "segs"));
+	EXPECT_EQ(0, imp_trace_field("p2pbuf_imp_map", match, "ret"));
+	EXPECT_LE(0, imp_trace_field("p2pbuf_imp_map", match, "map_ns"));
+	EXPECT_LE(0, imp_trace_field("p2pbuf_imp_unmap", match, "unmap_ns"));
 	EXPECT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_RELEASE, h));
-	EXPECT_EQ(-ENOENT, imp_timing(self->fd, h, &t));
 	close(dmabuf);
 	close(memfd);
 }
 
 /*
- * TIMING after vfio-pci revokes: the invalidation was entered on the
+ * The invalidate tracepoint after vfio-pci revokes: entered on the
  * monotonic clock between the start and the end of the close that caused
- * it. Both imports are stamped, mapped or not (the switch and intel
- * topologies cannot map vfio's buffer).
+ * it, for both imports, mapped or not (the switch and intel topologies
+ * cannot map vfio's buffer).
  */
-TEST_F_TIMEOUT(vfio, timing_of_revoke, 120)
+TEST_F_TIMEOUT(vfio, revoke_traced, 120)
 {
-	struct p2pbuf_imp_timing t1, t2;
+	long long s1, s2, d1, d2;
 	struct p2pbuf_imp_map m;
 	__u64 before, after;
+	char m1[32], m2[32];
 	int dmabuf;
 	__u32 h1, h2;
 
+	if (imp_trace_event("p2pbuf_imp_invalidate", 1))
+		SKIP(return, "no p2pbuf_imp tracepoints in tracefs");
+	ASSERT_EQ(0, imp_trace_clear());
 	dmabuf = imp_vfio_dmabuf(&self->v, VFIO_REGION, 0, VFIO_LEN);
 	ASSERT_LE(0, dmabuf) TH_LOG("VFIO_DEVICE_FEATURE_DMA_BUF: %s",
 				    strerror(-dmabuf));
@@ -105,22 +143,26 @@ TEST_F_TIMEOUT(vfio, timing_of_revoke, 120)
 	ASSERT_EQ(0, imp_import(self->imp, dmabuf, P2PBUF_IMP_IMPORT_PINNED,
 				&h2, NULL));
 	imp_map(self->imp, h1, &m, NULL, 0);
-	ASSERT_EQ(0, imp_timing(self->imp, h1, &t1));
-	EXPECT_EQ(0U, t1.inval_start_ns);
 
 	before = imp_now_ns();
 	imp_vfio_close(&self->v);
 	after = imp_now_ns();
+	imp_trace_event("p2pbuf_imp_invalidate", 0);
 
-	ASSERT_EQ(0, imp_timing(self->imp, h1, &t1));
-	ASSERT_EQ(0, imp_timing(self->imp, h2, &t2));
-	EXPECT_LE(before, t1.inval_start_ns);
-	EXPECT_GE(after, t1.inval_start_ns);
-	EXPECT_LE(before, t2.inval_start_ns);
-	EXPECT_GE(after, t2.inval_start_ns);
+	snprintf(m1, sizeof(m1), " handle=%u ", h1);
+	snprintf(m2, sizeof(m2), " handle=%u ", h2);
+	s1 = imp_trace_field("p2pbuf_imp_invalidate", m1, "start_ns");
+	s2 = imp_trace_field("p2pbuf_imp_invalidate", m2, "start_ns");
+	d1 = imp_trace_field("p2pbuf_imp_invalidate", m1, "ns");
+	d2 = imp_trace_field("p2pbuf_imp_invalidate", m2, "ns");
+	EXPECT_LE((long long)before, s1);
+	EXPECT_GE((long long)after, s1);
+	EXPECT_LE((long long)before, s2);
+	EXPECT_GE((long long)after, s2);
 	/* The callback ended before the close returned. */
-	EXPECT_GE(after - t1.inval_start_ns, t1.inval_ns);
-	EXPECT_GE(after - t2.inval_start_ns, t2.inval_ns);
+	EXPECT_GE((long long)after - s1, d1);
+	EXPECT_GE((long long)after - s2, d2);
+	EXPECT_EQ(1, imp_trace_field("p2pbuf_imp_invalidate", m2, "pinned"));
 
 	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h1));
 	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h2));

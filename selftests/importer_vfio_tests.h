@@ -65,7 +65,7 @@ FIXTURE_SETUP(vfio)
 	if (ret) {
 		close(self->imp);
 		self->imp = -1;
-		SKIP(return, "%s: %s", why, strerror(-ret));
+		p2pbuf_feature_missing(return, "%s: %s", why, strerror(-ret));
 	}
 	self->expect = vfio_expected_map();
 }

@@ -190,7 +190,7 @@ TEST_F_TIMEOUT(leak, cycles_then_kmemleak, 580)
 	EXPECT_EQ(expbufs, exp_debugfs_bufs(self->p.pbdf, NULL));
 
 	if (access("/sys/kernel/debug/kmemleak", W_OK))
-		SKIP(return, "kmemleak not available: no verdict on leaks");
+		p2pbuf_feature_missing(return, "kmemleak not available: no verdict on leaks");
 	ASSERT_EQ(0, p2pbuf_kmemleak_settle());
 	leaks = p2pbuf_kmemleak_ours(&total);
 	ASSERT_LE(0, leaks);

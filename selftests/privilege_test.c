@@ -12,7 +12,10 @@
  *   the permission check is at open() - but never sees a CPU physical or
  *   DMA address: INFO, QUERY, IMPORT, MAP (segments), STATUS and the
  *   event records of both modules are searched for the provider BAR's CPU
- *   addresses and for every DMA address root's MAP reported.
+ *   addresses and for every DMA address root's MAP reported. The importer
+ *   judges CAP_SYS_ADMIN by the file's opener (file->f_cred), so the
+ *   importer file nobody gets is one root opened with CAP_SYS_ADMIN
+ *   dropped, as a group member of the udev option would.
  *
  * Needs the lab (P2PBUF_PROVIDER_BDF, P2PBUF_INITIATOR_BDF,
  * P2PBUF_EXPECT_MAP) and root.
@@ -77,10 +80,37 @@ static int as_nobody(int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * Open @path with CAP_SYS_ADMIN out of the effective set (uid 0 still
+ * passes the node's 0600), then raise it again; the fd or -1.
+ */
+static int open_without_cap_sys_admin(const char *path)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2], saved[2];
+	int fd;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	memcpy(saved, data, sizeof(saved));
+	data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	if (syscall(SYS_capset, &hdr, data))
+		return -1;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (syscall(SYS_capset, &hdr, saved) && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 #define PRIV_SELF FIXTURE_DATA(priv)
 
 FIXTURE(priv) {
 	struct exp_pair p;
+	int imp_nocap;		/* importer file opened without CAP_SYS_ADMIN */
 	__u64 bar_phys;		/* CPU address of the provider BAR */
 	__u64 secrets[MAX_SECRETS];	/* DMA addresses root saw */
 	unsigned int nr_secrets;
@@ -92,6 +122,7 @@ FIXTURE_SETUP(priv)
 	char why[200];
 
 	self->buf = -1;
+	self->imp_nocap = -1;
 	if (getuid() != 0)
 		SKIP(return, "needs root to drop from");
 	if (exp_pair_open(&self->p, why, sizeof(why)))
@@ -101,10 +132,15 @@ FIXTURE_SETUP(priv)
 	self->buf = exp_export(self->p.exp, self->p.bar, priv_ranges, NR_RANGES,
 			       O_RDWR | O_CLOEXEC, NULL);
 	ASSERT_LE(0, self->buf) TH_LOG("EXPORT: %s", strerror(errno));
+	self->imp_nocap = open_without_cap_sys_admin(self->p.imp_node);
+	ASSERT_LE(0, self->imp_nocap) TH_LOG("%s: %s", self->p.imp_node,
+					     strerror(errno));
 }
 
 FIXTURE_TEARDOWN(priv)
 {
+	if (self->imp_nocap >= 0)
+		close(self->imp_nocap);
 	if (self->buf >= 0)
 		close(self->buf);
 	exp_pair_close(&self->p);
@@ -202,13 +238,13 @@ static int nobody_uses_fds(void *arg)
 		return 1;
 	memset(&iinfo, 0, sizeof(iinfo));
 	iinfo.argsz = sizeof(iinfo);
-	if (ioctl(self->p.imp, P2PBUF_IMP_INFO, &iinfo) ||
+	if (ioctl(self->imp_nocap, P2PBUF_IMP_INFO, &iinfo) ||
 	    leaks(self, &iinfo, sizeof(iinfo)))
 		return 2;
 	if (self->p.expect == P2PBUF_MAP_NOT_SUPPORTED)
 		return 0;
 
-	h = imp_import(self->p.imp, self->buf, 0);
+	h = imp_import(self->imp_nocap, self->buf, 0);
 	if (h < 0)
 		return 3;
 	memset(segs, 0, sizeof(segs));
@@ -217,25 +253,25 @@ static int nobody_uses_fds(void *arg)
 	m.handle = h;
 	m.max_segs = NR_SEGS;
 	m.segs = (uintptr_t)segs;
-	if (ioctl(self->p.imp, P2PBUF_IMP_MAP, &m) || !m.nr_segs)
+	if (ioctl(self->imp_nocap, P2PBUF_IMP_MAP, &m) || !m.nr_segs)
 		return 4;
 	for (i = 0; i < m.nr_segs && i < NR_SEGS; i++)
 		if (segs[i].addr || !segs[i].len)
 			return 5;
 	if (leaks(self, &m, sizeof(m)) || leaks(self, segs, sizeof(segs)))
 		return 6;
-	if (imp_status(self->p.imp, h, &st) || leaks(self, &st, sizeof(st)))
+	if (imp_status(self->imp_nocap, h, &st) || leaks(self, &st, sizeof(st)))
 		return 7;
 	if (exp_query(self->p.exp, self->buf, att, 2, &q) ||
 	    q.nr_attachments != 1 || leaks(self, &q, sizeof(q)) ||
 	    leaks(self, att, sizeof(att)))
 		return 8;
 	if (exp_revoke(self->p.exp, P2PBUF_EXP_REVOKE, 0, self->buf) != 1 ||
-	    read(self->p.imp, &ev, sizeof(ev)) != sizeof(ev) ||
+	    read(self->imp_nocap, &ev, sizeof(ev)) != sizeof(ev) ||
 	    leaks(self, &ev, sizeof(ev)))
 		return 9;
 	if (exp_revoke(self->p.exp, P2PBUF_EXP_RESTORE, 0, self->buf) != 1 ||
-	    imp_handle_op(self->p.imp, P2PBUF_IMP_RELEASE, h))
+	    imp_handle_op(self->imp_nocap, P2PBUF_IMP_RELEASE, h))
 		return 10;
 	return 0;
 }

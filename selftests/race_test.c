@@ -15,12 +15,14 @@
  * Needs the lab: P2PBUF_PROVIDER_BDF bound to p2pbuf_exporter with BAR 2 a
  * p2pdma provider of at least 2 MiB, P2PBUF_INITIATOR_BDF bound to
  * p2pbuf_importer, P2PBUF_EXPECT_MAP. Where p2pdma cannot route
- * (NOT_SUPPORTED) the races that need a mapping SKIP.
+ * (NOT_SUPPORTED) the races that need a mapping of the provider SKIP, and
+ * the unbind races run with refused imports and udmabuf imports instead.
  */
 #define _GNU_SOURCE
 #include <poll.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 
 #include <linux/p2pbuf_exporter.h>
@@ -33,6 +35,8 @@
 #define BAR		2
 #define R_LEN		(64 * 1024ULL)
 #define BUF_SIZE	(2 * R_LEN)
+/* The BAR as far as race_ranges reach, for the CPU's view of the data. */
+#define BAR_MAP_LEN	(2 * 1024 * 1024ULL)
 #define EXP_DRV		"p2pbuf_exporter"
 #define IMP_DRV		"p2pbuf_importer"
 #define NO_ROUTE	"no p2pdma route in this topology (attach fails with -EXDEV), nothing to map"
@@ -53,10 +57,13 @@ struct race_ctx {
 	__u32 expect;
 	int exp;		/* exporter file */
 	int buf;		/* dma-buf */
+	int fbuf;		/* a udmabuf, to import where p2pdma cannot route */
 	int imp[2];		/* importer files, one per worker */
 	__u32 handle[2];
 	int ok[2];		/* the worker's import succeeded */
 	int attached_first;	/* imported before the racing close */
+	unsigned char *bar;	/* BAR 2 through sysfs, or MAP_FAILED */
+	unsigned char dma_data[64];	/* what a DMA read must return */
 };
 
 FIXTURE(race) {
@@ -109,8 +116,10 @@ FIXTURE_SETUP(race)
 	const char *e = p2pbuf_env("P2PBUF_EXPECT_MAP");
 
 	memset(c, 0, sizeof(*c));
+	c->bar = MAP_FAILED;
 	c->exp = -1;
 	c->buf = -1;
+	c->fbuf = -1;
 	c->imp[0] = -1;
 	c->imp[1] = -1;
 	self->run = NULL;
@@ -148,12 +157,16 @@ FIXTURE_TEARDOWN(race)
 	}
 	if (c->buf >= 0)
 		close(c->buf);
+	if (c->fbuf >= 0)
+		close(c->fbuf);
 	if (c->imp[0] >= 0)
 		close(c->imp[0]);
 	if (c->imp[1] >= 0)
 		close(c->imp[1]);
 	if (c->exp >= 0)
 		close(c->exp);
+	if (c->bar != MAP_FAILED)
+		munmap(c->bar, BAR_MAP_LEN);
 	race_run_free(self->run);
 	race_log_free(c->log);
 }
@@ -221,5 +234,6 @@ static int drain_events(int imp, __u32 handle, __u64 *last, int *foreign)
 
 #include "race_test_map.c"
 #include "race_test_unbind.c"
+#include "race_test_attach.c"
 
 TEST_HARNESS_MAIN

@@ -8,8 +8,44 @@
 /*
  * map_unmap_vs_revoke_restore: workers 0 and 1 each map, check and unmap
  * their own import (one dynamic, one pinned, each in its own importer
- * file) while worker 2 revokes, queries and restores the buffer.
+ * file) while worker 2 revokes, queries and restores the buffer. Now and
+ * then worker 0 reads 64 bytes across the two ranges by DMA: a read that
+ * succeeds must return what the CPU wrote into the BAR before the race.
  */
+
+/* BAR offset of byte @off of a buffer of race_ranges. */
+static __u64 race_bar_off(__u64 off)
+{
+	return off < R_LEN ? race_ranges[0].offset + off :
+	       race_ranges[1].offset + off - R_LEN;
+}
+
+#define RACE_DMA_OFF	(R_LEN - 32)
+
+/* Map BAR 2 and write the bytes the racing DMA reads; 0 or -errno. */
+static int race_bar_setup(struct race_ctx *c)
+{
+	char path[256];
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d",
+		 c->pbdf, BAR);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	c->bar = mmap(NULL, BAR_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		      0);
+	close(fd);
+	if (c->bar == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < sizeof(c->dma_data); i++) {
+		c->dma_data[i] = (unsigned char)(0x3d + 11 * i);
+		c->bar[race_bar_off(RACE_DMA_OFF + i)] = c->dma_data[i];
+	}
+	return 0;
+}
+
 static void mapper_work(struct race_ctx *c, unsigned int w, unsigned int i)
 {
 	struct p2pbuf_imp_status st;
@@ -24,12 +60,16 @@ static void mapper_work(struct race_ctx *c, unsigned int w, unsigned int i)
 	if (!err && w == 0 && i % 64 == 0) {
 		struct p2pbuf_imp_dma d = {
 			.argsz = sizeof(d), .flags = P2PBUF_IMP_DMA_FROM_BUF,
-			.handle = c->handle[w], .offset = R_LEN - 32,
+			.handle = c->handle[w], .offset = RACE_DMA_OFF,
 			.length = sizeof(data), .data = (uintptr_t)data,
 		};
 
-		race_check(c->log, "DMA", race_err(ioctl(c->imp[w], P2PBUF_IMP_DMA, &d)),
-			   RACE_OK(0, ENXIO));
+		memset(data, 0, sizeof(data));
+		if (!race_check(c->log, "DMA",
+				race_err(ioctl(c->imp[w], P2PBUF_IMP_DMA, &d)),
+				RACE_OK(0, ENXIO)) &&
+		    memcmp(data, c->dma_data, sizeof(data)))
+			race_fail(c->log, "DMA read returned other data than the BAR holds");
 	}
 	/* Unmapped by an invalidation since: -ENXIO; never mapped: only that. */
 	race_check(c->log, "UNMAP",
@@ -82,6 +122,8 @@ TEST_F_TIMEOUT(race, map_unmap_vs_revoke_restore, 900)
 
 	if (!c->can_map)
 		SKIP(return, NO_ROUTE);
+	ASSERT_EQ(0, race_bar_setup(c)) TH_LOG("BAR %d of %s: %s", BAR, c->pbdf,
+					       strerror(errno));
 	c->buf = new_buf(c->exp);
 	ASSERT_LE(0, c->buf);
 	c->imp[1] = open_node(c->imp_node);
@@ -100,16 +142,19 @@ TEST_F_TIMEOUT(race, map_unmap_vs_revoke_restore, 900)
 	race_run_go(self->run);
 	race_report(_metadata, self, "map/unmap vs revoke/restore");
 
-	/* Every revoke invalidated both imports once, and said so. */
+	/*
+	 * Every revoke invalidated both imports once, and every restore once
+	 * more ("map again"), and said so.
+	 */
 	for (w = 0; w < 2; w++) {
 		__u64 last = 0;
 		int n, foreign;
 
 		ASSERT_EQ(0, imp_status(c->imp[w], c->handle[w], &st));
-		EXPECT_EQ(self->run->done, st.invalidations);
+		EXPECT_EQ(2 * self->run->done, st.invalidations);
 		n = drain_events(c->imp[w], c->handle[w], &last, &foreign);
-		EXPECT_EQ((int)(self->run->done < 64 ? self->run->done : 64), n);
-		EXPECT_EQ(self->run->done, last);
+		EXPECT_EQ((int)(2 * self->run->done < 64 ? 2 * self->run->done : 64), n);
+		EXPECT_EQ(2 * self->run->done, last);
 		EXPECT_EQ(0, foreign);
 		EXPECT_EQ(0, imp_map(c->imp[w], c->handle[w], &(struct p2pbuf_imp_map){}));
 	}

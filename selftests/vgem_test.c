@@ -130,7 +130,7 @@ FIXTURE_SETUP(vgem)
 	self->exp = -1;
 	self->vgem = open_vgem();
 	if (self->vgem < 0)
-		SKIP(return, "no vgem DRM device (CONFIG_DRM_VGEM)");
+		p2pbuf_feature_missing(return, "no vgem DRM device (CONFIG_DRM_VGEM)");
 	self->bdf = p2pbuf_env("P2PBUF_PROVIDER_BDF");
 	if (!self->bdf)
 		SKIP(return, "not in the lab: P2PBUF_PROVIDER_BDF unset");
@@ -214,7 +214,8 @@ TEST_F(vgem, refusal_is_no_p2p)
 	int buf, n;
 
 	if (exp_debugfs(self->bdf, &before, &n))
-		SKIP(return, "no p2pbuf_exporter debugfs state for %s", self->bdf);
+		p2pbuf_feature_missing(return, "no p2pbuf_exporter debugfs state for %s",
+				       self->bdf);
 	buf = export_buf(self->exp, self->bar);
 	ASSERT_LE(0, buf);
 	EXPECT_ERRNO(EOPNOTSUPP, prime_fd_to_handle(self->vgem, buf, &handle));
