@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # make check: install what is missing, build (or reuse) the debug kernel,
 # build modules and tests, boot every topology, run every suite, detect
-# splats, and print one summary ending in "N passed, N failed, N skipped".
+# splats, and print one summary ending in "N passed, N failed, N skipped",
+# after a table of where the time went.
 #
 # Environment: P2PBUF_TOPOS (default: all), P2PBUF_SUITES (default: every
-# program in selftests/suites), P2PBUF_CACHE, KSRC, P2PBUF_KVM=1,
+# program in selftests/suites, each in the topologies it names there),
+# P2PBUF_PARALLEL (guests booted at once, default 2), P2PBUF_LINT=0 (no host
+# suites), P2PBUF_DISTRO=0 (no distribution kernels, lab/distro-kernels),
+# P2PBUF_DETECTORS=0 (no detector self-test,
+# lab/detector-selftest.sh), P2PBUF_CACHE, KSRC, P2PBUF_KVM=1,
 # P2PBUF_RESULTS (default: results/ in the repository).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -13,25 +18,65 @@ set -euo pipefail
 . "$P2PBUF_TOP/lab/igt.sh"
 
 t0=$(date +%s)
-lab_prepare
-
 topos=${P2PBUF_TOPOS:-$P2PBUF_TOPOLOGIES}
 results=${P2PBUF_RESULTS:-$P2PBUF_TOP/results}
 rm -rf "$results"
 mkdir -p "$results/host"
-if [ "${P2PBUF_LINT:-1}" = 1 ]; then
-	lab_log "lint"
-	"$P2PBUF_TOP/lab/lint.sh" "$KOBJ" > "$results/host/lint.ktap" || true
-	"$P2PBUF_TOP/lab/selftests-intree.sh" "$KOBJ" > "$results/host/selftests-intree.ktap" || true
-	"$P2PBUF_TOP/lab/dkms-check.sh" "$KOBJ" > "$results/host/dkms.ktap" || true
+export P2PBUF_PHASES=$results/host/phases.tsv
+: > "$P2PBUF_PHASES"
+# The igt root is downloaded while the kernel builds (a cold cache).
+igt_rootfs_pid=
+if [ "${P2PBUF_IGT:-1}" = 1 ]; then
+	"$P2PBUF_TOP/lab/deps.sh"
+	"$P2PBUF_TOP/lab/igt-rootfs.sh" > /dev/null 2> "$results/host/igt-rootfs.log" &
+	igt_rootfs_pid=$!
 fi
-export P2PBUF_SUITES=${P2PBUF_SUITES:-$(sed -e 's/#.*//' -e '/^$/d' "$P2PBUF_TOP/selftests/suites" | tr '\n' ' ')}
+lab_prepare
+
+# host_suite NAME SCRIPT: a host-side suite as results/host/NAME.ktap.
+# Its exit status in NAME.rc: a script that fails after its last KTAP line
+# fails the suite (lab/summary.py).
+host_suite() {
+	local rc=0
+	echo "$1" >> "$results/host/expected.txt"
+	"$P2PBUF_TOP/lab/$2" "$KOBJ" > "$results/host/$1.ktap" || rc=$?
+	echo "$rc" > "$results/host/$1.rc"
+	return "$rc"
+}
+
+if [ "${P2PBUF_LINT:-1}" = 1 ]; then
+	lab_log "host suites: lint, in-tree selftests build, DKMS, kernel floor"
+	lab_phase "host: lint" host_suite lint lint.sh || true
+	lab_phase "host: selftests in-tree build" host_suite selftests-intree selftests-intree.sh || true
+	lab_phase "host: dkms" host_suite dkms dkms-check.sh || true
+	lab_phase "host: kernel floor" host_suite floor floor-check.sh || true
+fi
+# The expected-SKIP rule can fail (synthetic results, no boot, a second).
+echo skips-selftest >> "$results/host/expected.txt"
+"$P2PBUF_TOP/lab/skips_selftest.py" > "$results/host/skips-selftest.ktap" || true
+if [ "${P2PBUF_DETECTORS:-1}" = 1 ]; then
+	# Each class of kernel report must fail a run: two short boots.
+	lab_log "host suite: detector self-test"
+	lab_phase "host: detector self-test" host_suite detectors detector-selftest.sh || true
+fi
+[ -n "${P2PBUF_SUITES:-}" ] && export P2PBUF_SUITES_EXPLICIT=1
+suites_all=${P2PBUF_SUITES:-$(suites_list)}
 
 lab_log "kernel $(cat "$KOBJ/include/config/kernel.release") ($(basename "$KOBJ")), topologies: $topos"
-lab_log "suites: $P2PBUF_SUITES"
-igt_prepare "$topos"
-for topo in $topos; do
+lab_log "suites: $suites_all"
+[ -z "$igt_rootfs_pid" ] || wait "$igt_rootfs_pid" || lab_log "igt: early root filesystem build failed: $(tail -n 3 "$results/host/igt-rootfs.log")"
+lab_phase "igt root filesystem (after the kernel)" igt_prepare "$topos"
+
+# One boot: the suites placed in this topology (selftests/suites), igt if
+# this is igt's topology; a failed or timed-out boot is recorded for the
+# summary.
+boot_topology() { # TOPO
+	local topo=$1 rc
+	export P2PBUF_SUITES=$suites_all
 	igt_env "$topo"
+	P2PBUF_SUITES=$(suites_for "$topo" "$suites_all")
+	mkdir -p "$results/$topo"
+	echo "$P2PBUF_SUITES" > "$results/$topo/suites.txt"
 	"$P2PBUF_TOP/lab/vm.sh" "$topo" "${P2PBUF_JOB:-check}" "$results/$topo" && rc=0 || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		[ "$rc" -eq 124 ] && why="timeout" || why="guest did not finish (status $rc)"
@@ -39,8 +84,48 @@ for topo in $topos; do
 	fi
 	lab_log "topology $topo: $(cat "$results/$topo/boot-seconds") s"
 	igt_collect "$results" "$topo"
+}
+
+# The igt topology first: it has the longest boot.
+ordered=
+for topo in $topos; do
+	[ "$topo" = "${IGT_TOPO:-}" ] && ordered="$topo $ordered" || ordered="$ordered $topo"
 done
+parallel=${P2PBUF_PARALLEL:-2}
+boots_t0=$(date +%s)
+running=0
+for topo in $ordered; do
+	if [ "$running" -ge "$parallel" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	boot_topology "$topo" &
+	running=$((running + 1))
+done
+wait || true
+printf 'boots (%s at once), wall clock\t%s\n' "$parallel" "$(($(date +%s) - boots_t0))" >> "$P2PBUF_PHASES"
+
+# The distribution kernels (lab/distro-kernels): the pair installed by DKMS
+# into each suite's root and run on the suite's own kernel, one boot per
+# topology, as results/host/distro-<suite>-<topology>.ktap.
+distro_lane() { # SUITE TOPO
+	echo "distro-$1-$2" >> "$results/host/expected.txt"
+	P2PBUF_TOPO=$2 P2PBUF_RESULTS=$results/distro-$2 \
+		"$P2PBUF_TOP/lab/distro-lane.sh" "$1" > "$results/host/distro-$1-$2.ktap"
+}
+if [ "${P2PBUF_DISTRO:-1}" = 1 ]; then
+	export P2PBUF_DISTRO_SUITES=${P2PBUF_DISTRO_SUITES:-exporter_test importer_test pair_test vgem_test lifetime_test privilege_test uabi_test}
+	while read -r dsuite dtopos; do
+		case "$dsuite" in '' | '#'*) continue ;; esac
+		for dtopo in $dtopos; do
+			lab_phase "distribution kernel: $dsuite, $dtopo" distro_lane "$dsuite" "$dtopo" || true
+		done
+	done < "$P2PBUF_TOP/lab/distro-kernels"
+fi
 
 lab_log "total time $(($(date +%s) - t0)) s"
+printf 'total\t%s\n' "$(($(date +%s) - t0))" >> "$P2PBUF_PHASES"
 # shellcheck disable=SC2086
-python3 "$P2PBUF_TOP/lab/summary.py" "$results" $topos -- $P2PBUF_SUITES
+python3 "$P2PBUF_TOP/lab/phases.py" "$results" $topos
+# shellcheck disable=SC2086
+python3 "$P2PBUF_TOP/lab/summary.py" "$results" $topos -- $suites_all

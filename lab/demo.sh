@@ -38,6 +38,11 @@ demo_host() {
 	wait "$vmpid" || rc=$?
 	[ "$rc" -eq 0 ] || echo "guest did not finish (status $rc)" > "$res/boot-failed"
 
+	if [ -s "$res/trace.txt" ]; then
+		echo
+		lab_log "demo: the story as both modules' tracepoints saw it ($res/trace.txt)"
+		sed -e 's/^ *//' "$res/trace.txt"
+	fi
 	echo
 	lab_log "demo: checks of the lab (bind, unbind, kmemleak) and of the kernel log"
 	if python3 "$P2PBUF_TOP/lab/summary.py" "$(dirname "$res")" "$topo" -- demo; then
@@ -105,6 +110,43 @@ demo_story() {
 	EOF
 }
 
+# The events the story's steps leave in the trace (docs/tracing.rst), the
+# first appearance of each in this order; then those of the revoke, which
+# nest (the importer's invalidation runs inside the exporter's revoke), in
+# any order. KTAP line 2.
+demo_trace_check() { # TRACE
+	local ev want also missing='' last=0 n
+	if [ "$P2PBUF_EXPECT_MAP" = NOT_SUPPORTED ]; then
+		want="p2pbuf_exp_export p2pbuf_exp_attach_refused p2pbuf_imp_attach p2pbuf_exp_revoke"
+		also=
+	else
+		want="p2pbuf_exp_export p2pbuf_imp_attach p2pbuf_imp_map p2pbuf_imp_dma p2pbuf_exp_revoke"
+		also="p2pbuf_exp_revoke_buf p2pbuf_imp_invalidate"
+	fi
+	if [ ! -s "$1" ]; then
+		echo "not ok 2 the tracepoints tell the story # no trace (tracefs or the events missing)"
+		return
+	fi
+	for ev in $want; do
+		n=$(grep -n " $ev: " "$1" | head -n 1 | cut -d: -f1)
+		if [ -z "$n" ]; then
+			missing="$missing $ev"
+		elif [ "$n" -lt "$last" ]; then
+			missing="$missing $ev(out of order)"
+		else
+			last=$n
+		fi
+	done
+	for ev in $also; do
+		grep -q " $ev: " "$1" || missing="$missing $ev"
+	done
+	if [ -z "$missing" ]; then
+		echo "ok 2 the tracepoints tell the story: $want $also"
+	else
+		echo "not ok 2 the tracepoints tell the story: missing$missing"
+	fi
+}
+
 demo_guest() {
 	R=/tmp/results
 	# shellcheck source=/dev/null
@@ -127,10 +169,23 @@ demo_guest() {
 		echo "  expected map type: $P2PBUF_EXPECT_MAP"
 		echo
 	} > "$R/demo.log"
+	# Both modules' tracepoints record the story (docs/tracing.rst).
+	T=/sys/kernel/tracing
+	mountpoint -q $T || mount -t tracefs tracefs $T 2> /dev/null
+	if [ -w $T/events/p2pbuf_exp/enable ] && [ -w $T/events/p2pbuf_imp/enable ]; then
+		: > $T/trace
+		echo 1 > $T/events/p2pbuf_exp/enable
+		echo 1 > $T/events/p2pbuf_imp/enable
+	fi
 	guest_log "demo: story"
 	demo_story | "${P2PBUF_TOOL:?}" script - >> "$R/demo.log" 2>&1
 	rc=$?
 	guest_log "demo: story exit $rc"
+	if [ -w $T/events/p2pbuf_exp/enable ]; then
+		echo 0 > $T/events/p2pbuf_exp/enable
+		echo 0 > $T/events/p2pbuf_imp/enable
+		grep -v '^#' $T/trace > "$R/trace.txt"
+	fi
 	{
 		echo
 		if [ "$rc" -eq 0 ]; then
@@ -141,11 +196,13 @@ demo_guest() {
 	} >> "$R/demo.log"
 	{
 		echo "TAP version 13"
-		echo "1..1"
+		echo "1..2"
 		[ "$rc" -eq 0 ] && echo "ok 1 demo story" || echo "not ok 1 demo story"
+		demo_trace_check "$R/trace.txt"
 	} > "$R/demo.ktap"
 	echo "$rc" > "$R/demo.rc"
 	guest_teardown
+	guest_detector_state
 	guest_log "done"
 	dmesg > "$R/dmesg.txt"
 }

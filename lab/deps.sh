@@ -17,6 +17,8 @@ pkgs=(
 	coccinelle ocaml-nox
 	# guest userspace helpers (run from the host's root filesystem over 9p)
 	util-linux procps
+	# the igt root filesystem (lab/igt-rootfs.sh) and the DKMS suite
+	debootstrap dkms
 	"$@"
 )
 missing=()

@@ -23,6 +23,10 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 IGT_ROOTFS_FORMAT=1
 key=$(echo "$IGT_ROOTFS_FORMAT $IGT_SUITE $IGT_PKGS" | sha256sum | cut -c1-12)
 root=$P2PBUF_CACHE/igt-rootfs-$key
+mkdir -p "$P2PBUF_CACHE"
+# One builder at a time (make check starts one early, in the background).
+exec 9> "$root.lock"
+flock 9
 if [ -x "$root/usr/bin/igt_runner" ] && [ -f "$root/.p2pbuf-complete" ]; then
 	printf '%s\n' "$root"
 	exit 0

@@ -5,7 +5,10 @@ P2PBUF_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 P2PBUF_CACHE=${P2PBUF_CACHE:-/var/cache/p2pbuf}
 # Debian package that provides the kernel source; the project never pins a host name.
 P2PBUF_SRC_PKG=${P2PBUF_SRC_PKG:-linux-source-7.2}
-P2PBUF_SUITE=${P2PBUF_SUITE:-unstable}
+# Debian suites searched for it (the highest version wins), and the suites
+# consulted only when none of those has the package at all.
+P2PBUF_SRC_SUITES=${P2PBUF_SRC_SUITES:-unstable testing trixie-backports}
+P2PBUF_SRC_FALLBACK=${P2PBUF_SRC_FALLBACK-experimental}
 
 lab_log() { printf '[lab] %s\n' "$*" >&2; }
 lab_die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -20,6 +23,96 @@ lab_mirror() {
 		grep -v -- '-security' | head -n 1)
 	[ -n "$m" ] || lab_die "no Debian mirror found in the system's apt configuration"
 	printf '%s\n' "${m%/}"
+}
+
+# lab_apt SUITE...: a private apt configuration for the main component of
+# SUITE... on the system's mirror, with its own index in
+# $P2PBUF_CACHE/apt/index/<suites joined by +> (one index per suite set).
+# The system's apt sources and state are never touched. The index is
+# refreshed when it is older than a day, when the mirror changed, or when
+# the caller asks (LAB_APT_REFRESH=1). Sets LAB_APT_OPTS (options for
+# apt-get and apt-cache) and LAB_APT_DEBS (where downloads go, shared by
+# every suite set).
+LAB_APT_OPTS=()
+lab_apt() {
+	local d stamp sources keyring=/usr/share/keyrings/debian-archive-keyring.gpg mirror s
+	mirror=$(lab_mirror) || return 1
+	d=$P2PBUF_CACHE/apt/index/$(IFS=+; echo "$*")
+	LAB_APT_DEBS=$P2PBUF_CACHE/apt/debs
+	mkdir -p "$d/etc/apt.conf.d" "$d/etc/preferences.d" "$d/etc/sources.list.d" \
+		"$d/state/lists/partial" "$d/cache/archives/partial" "$LAB_APT_DEBS"
+	sources=$(for s in "$@"; do echo "deb [signed-by=$keyring] $mirror $s main"; done)
+	LAB_APT_OPTS=(
+		-o "Dir::Etc::SourceList=$d/etc/sources.list"
+		-o "Dir::Etc::SourceParts=$d/etc/sources.list.d"
+		-o "Dir::Etc::Parts=$d/etc/apt.conf.d"
+		-o "Dir::Etc::PreferencesParts=$d/etc/preferences.d"
+		-o "Dir::State=$d/state"
+		-o "Dir::Cache=$d/cache"
+		-o "Acquire::Languages=none"
+		-o "APT::Get::List-Cleanup=0"
+		-o "Debug::NoLocking=1"
+		-o "APT::Sandbox::User=root"
+	)
+	stamp=$d/state/updated
+	# One updater at a time per index.
+	(
+		flock 8
+		if [ "${LAB_APT_REFRESH:-0}" = 1 ] || [ ! -f "$stamp" ] ||
+			[ -n "$(find "$stamp" -mmin +1440)" ] ||
+			[ "$sources" != "$(cat "$d/etc/sources.list" 2>/dev/null)" ]; then
+			printf '%s\n' "$sources" > "$d/etc/sources.list"
+			lab_log "apt update ($mirror: $*; private configuration)"
+			if apt-get "${LAB_APT_OPTS[@]}" -qq update >&2; then
+				touch "$stamp"
+			elif [ -f "$stamp" ]; then
+				lab_log "apt update failed; using the index of $(date -r "$stamp" '+%F %R')"
+				touch -d @0 "$stamp" # the next run tries again
+			else
+				lab_die "apt update failed for $mirror: $*"
+			fi
+		fi
+	) 8> "$d.lock"
+}
+
+# lab_apt_versions PACKAGE: "VERSION SUITE" for each version of PACKAGE in
+# the index lab_apt set up, suites as written in its sources.list.
+lab_apt_versions() {
+	apt-cache "${LAB_APT_OPTS[@]}" madison "$1" 2>/dev/null | awk -F'|' -v p="$1" '
+		NF >= 3 {
+			gsub(/ /, "", $1); gsub(/ /, "", $2)
+			split($3, f, " "); sub("/.*", "", f[2])
+			if ($1 == p) print $2, f[2]
+		}'
+}
+
+# lab_version_max: the highest Debian version among the first words of the
+# lines on stdin, with the rest of its first line.
+lab_version_max() {
+	local best='' bestline='' v line
+	while IFS= read -r line; do
+		v=${line%% *}
+		[ -n "$v" ] || continue
+		if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then
+			best=$v bestline=$line
+		fi
+	done
+	[ -z "$bestline" ] || printf '%s\n' "$bestline"
+}
+
+# lab_apt_download PACKAGE VERSION: print the path of PACKAGE_VERSION's
+# .deb in LAB_APT_DEBS, downloaded through the index lab_apt set up if it
+# is not there yet.
+lab_apt_download() {
+	local pkg=$1 ver=$2 debs
+	debs=("$LAB_APT_DEBS/${pkg}_${ver//:/%3a}_"*.deb)
+	if [ ! -f "${debs[0]}" ]; then
+		lab_log "downloading $pkg $ver"
+		(cd "$LAB_APT_DEBS" && apt-get "${LAB_APT_OPTS[@]}" -qq download "$pkg=$ver" >&2) || return 1
+		debs=("$LAB_APT_DEBS/${pkg}_${ver//:/%3a}_"*.deb)
+		[ -f "${debs[0]}" ] || return 1
+	fi
+	printf '%s\n' "${debs[0]}"
 }
 
 # Run a command as root (directly, or through sudo when available).
@@ -62,15 +155,55 @@ ktap_finish() {
 	return 0
 }
 
+# lab_phase NAME COMMAND...: run COMMAND and append "NAME<TAB>seconds" to
+# $P2PBUF_PHASES (if set), the phase table make check prints at its end.
+lab_phase() {
+	local name=$1 t0 rc=0
+	shift
+	t0=$(date +%s)
+	"$@" || rc=$?
+	[ -z "${P2PBUF_PHASES:-}" ] || printf '%s\t%s\n' "$name" "$(($(date +%s) - t0))" >> "$P2PBUF_PHASES"
+	return $rc
+}
+
 # The common start of every lab job: install what is missing, get the
 # (cached) kernel, build modules, tests and tools. Exports KOBJ,
 # P2PBUF_BUILD_DIR, P2PBUF_MODDIR and P2PBUF_STDIR for vm.sh.
 lab_prepare() {
-	"$P2PBUF_TOP/lab/deps.sh"
+	local t0
+	lab_phase "host packages" "$P2PBUF_TOP/lab/deps.sh"
+	t0=$(date +%s)
 	KOBJ=$("$P2PBUF_TOP/lab/kernel.sh")
+	[ -z "${P2PBUF_PHASES:-}" ] ||
+		printf 'kernel source + build (cached: %s)\t%s\n' \
+			"$([ -f "$KOBJ/.p2pbuf-fresh" ] && echo no || echo yes)" "$(($(date +%s) - t0))" >> "$P2PBUF_PHASES"
+	rm -f "$KOBJ/.p2pbuf-fresh"
 	P2PBUF_BUILD_DIR=${P2PBUF_BUILD:-$P2PBUF_TOP/build}
-	"$P2PBUF_TOP/lab/build.sh" "$KOBJ" "$P2PBUF_BUILD_DIR"
+	lab_phase "modules, selftests, tools" "$P2PBUF_TOP/lab/build.sh" "$KOBJ" "$P2PBUF_BUILD_DIR"
 	P2PBUF_MODDIR=$P2PBUF_BUILD_DIR/modules
 	P2PBUF_STDIR=$P2PBUF_BUILD_DIR/selftests
 	export KOBJ P2PBUF_BUILD_DIR P2PBUF_MODDIR P2PBUF_STDIR
+}
+
+# selftests/suites: one suite a line, optionally followed by the topologies
+# it runs in (default: every topology). suites_list prints every suite;
+# suites_for TOPO SUITES prints those of SUITES placed in TOPO. A suite list
+# given explicitly (P2PBUF_SUITES) runs in every selected topology.
+suites_list() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$P2PBUF_TOP/selftests/suites" | awk '{ print $1 }' | tr '\n' ' '
+}
+
+suites_for() { # TOPO SUITES
+	local s out=() where
+	if [ -n "${P2PBUF_SUITES_EXPLICIT:-}" ]; then
+		echo "$2"
+		return
+	fi
+	for s in $2; do
+		where=$(sed -e 's/#.*//' "$P2PBUF_TOP/selftests/suites" | awk -v s="$s" '$1 == s { $1 = ""; print }')
+		case " $where " in
+		"  " | *" $1 "*) out+=("$s") ;;
+		esac
+	done
+	echo "${out[*]}"
 }

@@ -13,7 +13,7 @@ src=$(readlink -f "$kobj/source")
 cd "$P2PBUF_TOP" || exit 1
 
 c_files=$(git ls-files -- 'exporter/*.[ch]' 'importer/*.[ch]' 'uapi/*.h' \
-	'lab/selftest-module/*.c' 2>/dev/null)
+	'lab/selftest-module/*.c' 'lab/test-modules/*.[ch]' 2>/dev/null)
 test_files=$(git ls-files -- 'selftests/*.[ch]' 'tools/*.[ch]' 2>/dev/null)
 kdoc_files=$(git ls-files -- 'exporter/*.[ch]' 'importer/*.[ch]' 'uapi/*.h' 2>/dev/null)
 headers=$(git ls-files -- 'uapi/linux/*.h')
@@ -68,7 +68,7 @@ fi
 
 if [ "$(sh "$src/scripts/checker-valid.sh" sparse 2>/dev/null)" = 1 ]; then
 	sparse_run() {
-		make -s -C "$kobj" M="$P2PBUF_TOP" MO="$(mktemp -d)" C=2 modules 2>&1 |
+		make -s -C "$kobj" M="$P2PBUF_TOP" MO="$(mktemp -d)" C=2 P2PBUF_KUNIT=m modules 2>&1 |
 			grep -E 'warning|error' && return 1
 		return 0
 	}

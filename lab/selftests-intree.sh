@@ -18,7 +18,7 @@ src=$(readlink -f "$kobj/source")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/p2pbuf-intree.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 tree=$tmp/linux obj=$tmp/obj
-progs=$(sed -e 's/#.*//' -e '/^$/d' "$P2PBUF_TOP/selftests/suites")
+progs=$(suites_list)
 
 LAB_KTAP_LOG=$tmp/log
 

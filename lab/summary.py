@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Aggregate the lab's results: KTAP of every suite in every topology, the
-splat detector over every boot's logs, missing suites and timeouts, into one
-table and the final line "N passed, N failed, N skipped".
+splat detector over every boot's logs and its end-of-boot detector state,
+missing suites and timeouts, into one table and the final line
+"N passed, N failed, N skipped".
 
 usage: summary.py RESULTS_ROOT TOPOLOGY... -- SUITE...
 Exit status 0 only if nothing failed.
@@ -11,29 +12,11 @@ import os
 import re
 import sys
 
-# Kernel reports that fail a run wherever they appear in a guest's logs.
-SPLAT_PATTERNS = [
-    (r"\bBUG:", "kernel BUG"),
-    # Both the classic "WARNING: CPU: 1 PID: 2 at file:line" and 7.x's
-    # "WARNING: file:line at func+off/size [mod], CPU#1: comm/pid".
-    (r"WARNING: CPU: \d+ PID: \d+|WARNING: \S+ at \S+|-+\[ cut here \]-+", "kernel WARNING"),
-    (r"\bOops\b|general protection fault|Kernel panic", "Oops/panic"),
-    (r"KASAN:", "KASAN report"),
-    (r"possible circular locking dependency|possible recursive locking|"
-     r"inconsistent lock state|suspicious RCU usage|lock held when returning|"
-     r"INFO: trying to register non-static key|DEBUG_LOCKS_WARN_ON|BUG: MAX_LOCKDEP",
-     "lockdep report"),
-    (r"DMA-API: (?!preallocated|debugging enabled|debugging disabled on kernel command line|"
-     r"cacheline tracking)", "DMA-API debug error"),
-    (r"rcu: INFO: .* detected stalls|rcu_.* self-detected stall", "RCU stall"),
-    (r"blocked for more than \d+ seconds", "hung task"),
-    (r"UBSAN:", "UBSAN report"),
-    (r"watchdog: BUG: soft lockup", "soft lockup"),
-]
-# Lines that match a pattern above but are not reports.
-SPLAT_IGNORE = [
-    r"lockdep: .*enabled",  # none known; kept for local additions
-]
+# Kernel reports that fail a run wherever they appear in a guest's logs, and
+# the end-of-boot state of the detectors that can switch themselves off: one
+# class each, named in the summary (lab/detectors.py, next to this script).
+import detectors
+import skips  # lab/skips.py: the expected SKIPs (lab/skips.manifest)
 
 # Upstream leaks the tests reach through upstream code, not through ours:
 # (every backtrace frame regex must match, in order) -> reason. Each is shown
@@ -47,30 +30,49 @@ KNOWN_LEAKS = [
 ]
 
 RESULT_RE = re.compile(r"^(not ok|ok) (\d+) (.*?)(?: # (SKIP|XFAIL|TODO)\b ?(.*))?$")
-PLAN_RE = re.compile(r"^1\.\.(\d+)$")
+PLAN_RE = re.compile(r"^1\.\.(\d+)(?: # SKIP\b ?(.*))?$")
+BAIL_RE = re.compile(r"^Bail out!")
 
 
 def parse_ktap(path):
-    """Return (passed, failed, skipped, notes) of one KTAP file."""
+    """Return (passed, failed, skipped, notes) of one KTAP file.
+
+    Strict: each test number 1..plan exactly once; a plan of 0 only with
+    "# SKIP <reason>" (kselftest's skip-all); "Bail out!", "not ok ... # SKIP"
+    and XFAIL/TODO (the lab declares none) are failures."""
     passed = failed = skipped = 0
     notes = []
     plan = None
-    seen = 0
+    numbers = []
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
             m = PLAN_RE.match(line)
             if m and plan is None:
                 plan = int(m.group(1))
+                if plan == 0:
+                    if m.group(2) is None:
+                        failed += 1
+                        notes.append("FAIL plan 1..0 without a SKIP reason")
+                    else:
+                        skipped += 1
+                        notes.append("SKIP (all): %s" % (m.group(2) or "(no reason given)"))
+                continue
+            if BAIL_RE.match(line):
+                failed += 1
+                notes.append("FAIL %s" % line)
                 continue
             m = RESULT_RE.match(line)
             if not m:
                 continue
-            seen += 1
-            status, _, name, directive, reason = m.groups()
-            if directive == "SKIP":
+            status, num, name, directive, reason = m.groups()
+            numbers.append(int(num))
+            if directive == "SKIP" and status == "ok":
                 skipped += 1
                 notes.append("SKIP %s: %s" % (name, reason or "(no reason given)"))
+            elif directive in ("XFAIL", "TODO", "SKIP"):
+                failed += 1
+                notes.append("FAIL %s (%s %s # %s)" % (name, status, num, directive))
             elif status == "ok":
                 passed += 1
             else:
@@ -79,28 +81,17 @@ def parse_ktap(path):
     if plan is None:
         failed += 1
         notes.append("no KTAP plan line")
-    elif seen < plan:
+    elif sorted(numbers) != list(range(1, plan + 1)):
         failed += 1
-        notes.append("incomplete: %d of %d results" % (seen, plan))
+        dup = sorted({n for n in numbers if numbers.count(n) > 1})
+        missing = sorted(set(range(1, plan + 1)) - set(numbers))
+        extra = sorted(n for n in set(numbers) if n > plan or n < 1)
+        notes.append("incomplete or inconsistent: %d of %d results%s%s%s" % (
+            len(set(numbers) & set(range(1, plan + 1))), plan,
+            ", missing %s" % missing[:8] if missing else "",
+            ", repeated %s" % dup[:8] if dup else "",
+            ", beyond the plan %s" % extra[:8] if extra else ""))
     return passed, failed, skipped, notes
-
-
-def find_splats(paths):
-    found = []
-    for path in paths:
-        if not os.path.exists(path):
-            continue
-        with open(path, errors="replace") as f:
-            lines = f.readlines()
-        for i, line in enumerate(lines):
-            if any(re.search(p, line) for p in SPLAT_IGNORE):
-                continue
-            for pat, what in SPLAT_PATTERNS:
-                if re.search(pat, line):
-                    excerpt = "".join(lines[max(0, i - 2):i + 12])
-                    found.append((what, os.path.basename(path), excerpt))
-                    break
-    return found
 
 
 def kmemleak_reports(path):
@@ -129,10 +120,20 @@ def kmemleak_reports(path):
     return out
 
 
+def placed_suites(topo_dir):
+    """The suites lab/check.sh placed in a topology (selftests/suites), or
+    None when it did not say (every suite is then expected)."""
+    path = os.path.join(topo_dir, "suites.txt")
+    if not os.path.exists(path):
+        return None
+    return set(open(path).read().split())
+
+
 def main(argv):
     sep = argv.index("--")
     root, topos, suites = argv[1], argv[2:sep], argv[sep + 1:]
     suites = ["lab"] + suites
+    expected = skips.Manifest()
     total_p = total_f = total_s = 0
     table = []
     details = []
@@ -140,7 +141,11 @@ def main(argv):
         d = os.path.join(root, topo)
         row = [topo]
         boot_failed = os.path.exists(os.path.join(d, "boot-failed"))
+        placed = placed_suites(d)
         for suite in suites:
+            if placed is not None and suite != "lab" and suite not in placed:
+                row.append("-")
+                continue
             ktap = os.path.join(d, suite + ".ktap")
             if not os.path.exists(ktap):
                 why = "missing"
@@ -159,6 +164,7 @@ def main(argv):
                 if rc not in (0, 4) and f == 0:
                     f += 1
                     notes.append("exit status %d without a failed test (crash or timeout)" % rc)
+            f += expected.check_ktap(topo, suite, ktap, notes)
             total_p += p
             total_f += f
             total_s += s
@@ -168,35 +174,69 @@ def main(argv):
         if boot_failed:
             total_f += 1
             details.append("%s: FAIL: boot: %s" % (topo, open(os.path.join(d, "boot-failed")).read().strip()))
-        splats = find_splats([os.path.join(d, n) for n in ("console.log", "dmesg.txt")])
+        found = detectors.find_reports([os.path.join(d, n) for n in ("console.log", "dmesg.txt")])
         leaks = kmemleak_reports(os.path.join(d, "kmemleak.txt"))
         known = {}
         for reason, block in leaks:
             if reason is None:
-                splats.append(("kmemleak suspected leak", "kmemleak.txt", block))
+                found.setdefault(detectors.KMEMLEAK_LEAK, []).append(
+                    ("object", "kmemleak.txt", block))
             else:
                 known[reason] = known.get(reason, 0) + 1
         for reason, n in known.items():
             total_s += 1
             details.append("%s/kmemleak: SKIP %d object(s): %s" % (topo, n, reason))
-        if splats:
+            total_f += expected.check(topo, "kmemleak", "known-leak", reason, details)
+        # One failure per class, named; the first report of each is shown.
+        state = {}
+        for cls, text in detectors.end_of_boot(d):
+            state.setdefault(cls, []).append(text)
+        # Detectors a job switches off on purpose (make bench: its boot has
+        # kmemleak=off dma_debug=off); only their "switched off" classes.
+        for cls in filter(None, os.environ.get("P2PBUF_DETECTORS_OFF", "").split(",")):
+            if cls in (detectors.KMEMLEAK_OFF, detectors.DMA_OFF, detectors.LOCKDEP_OFF):
+                hit = [found.pop(cls, None), state.pop(cls, None)]
+                if any(hit):
+                    details.append("%s: %s on purpose (P2PBUF_DETECTORS_OFF)" % (topo, cls))
+        for cls in sorted(set(found) | set(state)):
             total_f += 1
-            row.append("SPLAT")
-            for what, src, excerpt in splats[:5]:
-                details.append("%s: FAIL: %s in %s:\n%s" % (topo, what, src, excerpt))
-        else:
-            row.append("clean")
+            for text in state.get(cls, []):
+                details.append("%s: FAIL: %s: %s" % (topo, cls, text))
+            if cls in found:
+                reports = found[cls]
+                kinds = sorted({k for k, _, _ in reports})
+                _, src, excerpt = reports[0]
+                details.append("%s: FAIL: %s (%s): %d report line(s), the first in %s:\n%s" %
+                               (topo, cls, ", ".join(kinds), len(reports), src, excerpt))
+        row.append(", ".join(sorted(set(found) | set(state))) or "clean")
         table.append(row)
 
     # Host-side suites (lint): results/host/<suite>.ktap, one row each.
     host_dir = os.path.join(root, "host")
     host_rows = []
+    # Every host suite make check started (host/expected.txt) must have
+    # left its KTAP: one that vanished (a script that died before writing
+    # it, igt's results never converted) is a failure, not a smaller total.
+    expected_path = os.path.join(host_dir, "expected.txt")
+    if os.path.exists(expected_path):
+        for suite in sorted(set(open(expected_path).read().split())):
+            if not os.path.exists(os.path.join(host_dir, suite + ".ktap")):
+                total_f += 1
+                host_rows.append(("host: " + suite, "MISSING"))
+                details.append("host/%s: FAIL: suite missing (no %s.ktap)" % (suite, suite))
     if os.path.isdir(host_dir):
         for name in sorted(os.listdir(host_dir)):
             if not name.endswith(".ktap"):
                 continue
             suite = name[:-5]
             p, f, s, notes = parse_ktap(os.path.join(host_dir, name))
+            f += expected.check_ktap("host", suite, os.path.join(host_dir, name), notes)
+            rc_path = os.path.join(host_dir, suite + ".rc")
+            if os.path.exists(rc_path):
+                rc = open(rc_path).read().strip()
+                if rc != "0" and f == 0:
+                    f += 1
+                    notes.append("FAIL the script exited %s with every step ok" % rc)
             total_p += p
             total_f += f
             total_s += s
@@ -204,9 +244,10 @@ def main(argv):
             for n in notes:
                 details.append("host/%s: %s" % (suite, n))
 
+    total_f += expected.finish(root, topos, details)
     header = ["topology"] + suites + ["kernel log"]
     widths = [max(len(str(r[i])) if i < len(r) else 0 for r in table + [header]) for i in range(len(header))]
-    print("\nResults (pass/fail/skip per suite):")
+    print("\nResults (pass/fail/skip per suite; - = not placed in that topology, selftests/suites):")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
     for r in table:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))

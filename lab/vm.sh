@@ -28,7 +28,10 @@ topo_select "$topo" || lab_die "unknown topology '$topo' (have: $P2PBUF_TOPOLOGI
 case "$(readlink -f "$P2PBUF_MODDIR") $(readlink -f "$P2PBUF_STDIR")" in
 /tmp/* | *" /tmp/"*) lab_die "build output under /tmp is invisible to the guest: set P2PBUF_BUILD elsewhere" ;;
 esac
-timeout_s=${P2PBUF_BOOT_TIMEOUT:-900}
+# A hang detector, not a time limit: the tests have their own timeouts.
+# rp-zen-iommu's suites take ~700 s on a loaded 2-core host, and its 3 GiB
+# guest's closing kmemleak scans take minutes more.
+timeout_s=${P2PBUF_BOOT_TIMEOUT:-1800}
 mkdir -p "$res"
 res=$(cd "$res" && pwd)
 
@@ -47,18 +50,27 @@ truncate -s 64M "$run/ivshmem1"
 	printf 'P2PBUF_SUITES=%q\n' "${P2PBUF_SUITES:-}"
 	printf 'P2PBUF_SUITE_TIMEOUT=%q\n' "${P2PBUF_SUITE_TIMEOUT:-600}"
 	printf 'P2PBUF_EXTRA_MODULES=%q\n' "${P2PBUF_EXTRA_MODULES:-}"
+	printf 'export P2PBUF_LAB=1\n'	# features the lab config guarantees must not SKIP
 	printf 'export P2PBUF_TOPOLOGY=%q\n' "$topo"
 	printf 'export P2PBUF_EXPECT_MAP=%q\n' "$TOPO_EXPECT"
 	printf 'export P2PBUF_LEAK_CYCLES=%q\n' "${P2PBUF_LEAK_CYCLES:-$TOPO_LEAK_CYCLES}"
 	printf 'export P2PBUF_RACE_ITERS=%q\n' "${P2PBUF_RACE_ITERS:-$TOPO_RACE_ITERS}"
 	printf 'export P2PBUF_VFIO_BDF=%q\n' "0000:00:06.0"
+	# The QEMU monitor relay below, and the port above the provider.
+	printf 'export P2PBUF_MONITOR=%q\n' "/tmp/results/monitor"
+	printf 'export P2PBUF_AER_PORT=%q\n' "$TOPO_AER_PORT"
+	printf 'export P2PBUF_TEST_MODDIR=%q\n' "$(dirname "$P2PBUF_MODDIR")/test-modules"
+	printf 'export P2PBUF_EDU_DMA_BITS=%q\n' "$TOPO_EDU_DMA_BITS"
 	printf 'export PATH=%q\n' "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	printf 'export P2PBUF_ACCEL=%q\n' "$([ "${P2PBUF_KVM:-0}" = 1 ] && echo kvm || echo tcg)"
 	# The igt run (lab/igt.sh) and the benchmark (lab/bench.sh): only when
 	# the host exported them for this boot.
 	for v in ${!P2PBUF_IGT_@} ${!P2PBUF_BENCH_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
-	# Knobs of race_test and fuzz_test (docs/stress.rst), when set.
-	for v in ${!P2PBUF_RACE_@} ${!P2PBUF_FUZZ_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
+	# The detector self-test's requests (lab/detector-selftest.sh).
+	for v in ${!P2PBUF_DETECT@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
+	# Knobs of race_test and fuzz_test (docs/stress.rst), and
+	# lifecycle_test's P2PBUF_SYSTEM_SUSPEND, when set.
+	for v in ${!P2PBUF_RACE_@} ${!P2PBUF_FUZZ_@} ${!P2PBUF_SYSTEM_@}; do printf 'export %s=%q\n' "$v" "${!v}"; done
 } > "$res/env.sh"
 rm -f "$res/done"
 
@@ -72,10 +84,30 @@ rootflags="trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 append="console=ttyS0 loglevel=5 panic=-1"
 append="$append root=/dev/root rootfstype=9p rootflags=$rootflags ro"
 append="$append init=$P2PBUF_TOP/lab/guest/init.sh kmemleak=on"
-append="$append hung_task_timeout_secs=60 $TOPO_APPEND ${P2PBUF_APPEND:-}"
+# TCG's TSC follows the host clock and is the same on every vCPU. Without
+# tsc=reliable 7.2's clocksource watchdog checks the skew between CPUs and,
+# on a loaded host, a boot hung for 30 min: CPU 0 looping in
+# watchdog_check_skew() for CPU 1, CPU 1 in stop_machine_yield() for CPU 0.
+append="$append tsc=reliable"
+# A sysctl on the command line needs its "sysctl." prefix (a bare
+# "hung_task_timeout_secs=" is no kernel parameter and went to init).
+append="$append sysctl.kernel.hung_task_timeout_secs=60 $TOPO_APPEND ${P2PBUF_APPEND:-}"
+
+# The guest asks for a QEMU monitor command by renaming a file to
+# monitor.req in its results directory (lifecycle_test injects AER errors
+# so); the answer appears as monitor.rsp. Runs while QEMU does.
+monitor_relay() { # SOCKET DIR
+	while sleep 0.2; do
+		[ -e "$2/monitor.req" ] || continue
+		mv -f "$2/monitor.req" "$2/monitor.cmd"
+		python3 "$P2PBUF_TOP/lab/qemu-monitor.py" "$1" "$2/monitor.cmd" \
+			> "$2/monitor.tmp" 2>&1 || true
+		mv -f "$2/monitor.tmp" "$2/monitor.rsp"
+	done
+}
 
 qemu=(
-	qemu-system-x86_64 $accel -cpu "$TOPO_CPU" -m "${P2PBUF_MEM:-1G}" -smp 2
+	qemu-system-x86_64 $accel -cpu "$TOPO_CPU" -m "${P2PBUF_MEM:-$TOPO_MEM}" -smp 2
 	-machine q35 -nographic -no-reboot -nic none -vga none
 	-kernel "$KOBJ/arch/x86/boot/bzImage" -append "$append"
 	-object "memory-backend-file,id=m0,size=$ivshmem_size,mem-path=$run/ivshmem0,share=on"
@@ -85,6 +117,7 @@ qemu=(
 	-device virtio-9p-pci,fsdev=rootfs,mount_tag=/dev/root
 	-fsdev "local,id=resfs,path=$res,security_model=none"
 	-device virtio-9p-pci,fsdev=resfs,mount_tag=results
+	-monitor "unix:$run/monitor.sock,server=on,wait=off"
 )
 printf '%q ' "${qemu[@]}" > "$res/qemu-cmdline.txt"
 echo >> "$res/qemu-cmdline.txt"
@@ -92,6 +125,9 @@ echo >> "$res/qemu-cmdline.txt"
 lab_log "boot: topology $topo, job $job, cpu $TOPO_CPU, timeout ${timeout_s}s"
 start=$(date +%s)
 rc=0
+monitor_relay "$run/monitor.sock" "$res" &
+relay=$!
+trap 'kill "$relay" 2> /dev/null; rm -rf "$run"' EXIT
 if [ "$job" = shell ]; then
 	timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" 2>&1 | tee "$res/console.log" || rc=${PIPESTATUS[0]}
 else

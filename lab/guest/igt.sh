@@ -60,6 +60,7 @@ timeout -k 10 "${P2PBUF_IGT_TIMEOUT:-1200}" chroot "$rootfs" /usr/bin/env \
 	P2PBUF_RACE_ITERS="${P2PBUF_IGT_RACE_ITERS:-100}" \
 	P2PBUF_RACE_UNBINDS="${P2PBUF_IGT_RACE_UNBINDS:-3}" \
 	P2PBUF_FUZZ_CALLS="${P2PBUF_IGT_FUZZ_CALLS:-500}" \
+	P2PBUF_IGT_SUBTESTS="${P2PBUF_IGT_SUBTESTS:-}" \
 	igt_runner -o \
 	--per-test-timeout "${P2PBUF_IGT_TEST_TIMEOUT:-180}" \
 	--dmesg-warn-level 4 \

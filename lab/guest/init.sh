@@ -20,21 +20,14 @@ mount -t debugfs debugfs /sys/kernel/debug
 mkdir -p /tmp/results
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /tmp/results
 R=/tmp/results
+# Seconds from kernel start to here: the boot's share of the time.
+read -r up _ < /proc/uptime
+echo "${up%.*}" > "$R/init-seconds"
 # shellcheck source=/dev/null
 . "$R/env.sh"
 # shellcheck source=lab/guest/lib.sh
 . "$P2PBUF_TOP/lab/guest/lib.sh"
 
-guest_power_off() {
-	sync
-	# PID 1 must not exit (that panics): wait on a FIFO with a builtin while
-	# the power-off, which also tears down the 9p root, completes.
-	mkfifo /run/halt
-	echo o > /proc/sysrq-trigger
-	while :; do
-		read -r -t 600 _ <> /run/halt
-	done
-}
 trap guest_power_off EXIT
 
 case "$P2PBUF_JOB" in

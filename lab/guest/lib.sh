@@ -76,8 +76,10 @@ guest_ids_bind() { # MODULE ID BDF
 	return $ok
 }
 
-guest_insmod() { # MODULE-NAME
-	insmod "$(guest_module_path "$1")"
+guest_insmod() { # MODULE-NAME [PARAM=VALUE...]
+	local m=$1
+	shift
+	insmod "$(guest_module_path "$m")" "$@"
 }
 
 guest_module_path() {
@@ -98,9 +100,14 @@ guest_setup() {
 	ktap_check "topology: initiator edu present ($P2PBUF_INITIATOR_BDF)" test -n "$P2PBUF_INITIATOR_BDF"
 	ktap_check "topology: vfio ivshmem present ($P2PBUF_VFIO_BDF)" test -e "/sys/bus/pci/devices/$P2PBUF_VFIO_BDF"
 	ktap_check "insmod p2pbuf_exporter" guest_insmod p2pbuf_exporter
-	ktap_check "insmod p2pbuf_importer" guest_insmod p2pbuf_importer
+	# The edu's reach as QEMU was told (lab/topologies.sh, P2PBUF_EDU_STOCK).
+	ktap_check "insmod p2pbuf_importer" guest_insmod p2pbuf_importer \
+		edu_dma_bits="${P2PBUF_EDU_DMA_BITS:-64}"
 	ktap_check "bind provider to p2pbuf_exporter" guest_bind "$P2PBUF_PROVIDER_BDF" p2pbuf_exporter
 	ktap_check "bind initiator to p2pbuf_importer" guest_bind "$P2PBUF_INITIATOR_BDF" p2pbuf_importer
+	# The lab's test exporter (lab/test-modules/p2pbuf_labexp); its tests
+	# skip with the reason when it is missing.
+	guest_insmod p2pbuf_labexp || guest_log "insmod p2pbuf_labexp failed"
 	for m in $P2PBUF_EXTRA_MODULES; do
 		insmod "$m" || echo "p2pbuf-lab: insmod $m failed"
 	done
@@ -128,7 +135,7 @@ guest_teardown() {
 }
 
 guest_run_suites() {
-	local s bin rc wd
+	local s bin rc wd t0
 	for s in $P2PBUF_SUITES; do
 		bin=$P2PBUF_STDIR/$s
 		guest_log "suite $s: start"
@@ -142,12 +149,56 @@ guest_run_suites() {
 			guest_log "suite $s: about to time out; tasks:" &&
 			echo t > /proc/sysrq-trigger) &
 		wd=$!
+		t0=$SECONDS
 		(cd /tmp && timeout -k 5 "$P2PBUF_SUITE_TIMEOUT" "$bin") > "$R/$s.ktap" 2>&1
 		rc=$?
+		echo "$((SECONDS - t0))" > "$R/$s.seconds"
 		kill "$wd" 2> /dev/null
 		echo "$rc" > "$R/$s.rc"
 		guest_log "suite $s: exit $rc"
 	done
+}
+
+# guest_power_off: the end of PID 1 (trap ... EXIT in init.sh and
+# distro-init.sh). PID 1 must not exit (that panics): wait on a FIFO with a
+# builtin while the power-off, which also tears down the 9p root, completes.
+guest_power_off() {
+	sync
+	mkfifo /run/halt
+	echo o > /proc/sysrq-trigger
+	while :; do
+		read -r -t 600 _ <> /run/halt
+	done
+}
+
+# The end-of-boot state of the detectors that switch themselves off, for
+# lab/summary.py (lab/detectors.py, end_of_boot()): lockdep after its first
+# report or a taint ("debug_locks:" of /proc/lockdep_stats,
+# kernel/locking/lockdep_proc.c), DMA-API debug on ENOMEM or dma_debug=off
+# (dma-api/disabled and error_count, kernel/dma/debug.c), kmemleak on an
+# internal error or "off" (kmemleak_write(), mm/kmemleak.c, refuses every
+# command but "clear" with EPERM once it is off; "scan=off", which only stops
+# the automatic scan thread the lab does not run, tells that without the
+# cost of a scan), and the hung-task detector's count (kernel/hung_task.c),
+# which goes on after its printed reports run out; and the taint mask, which a
+# report leaves behind even where its console lines were lost.
+guest_detector_state() {
+	local k v val d=/sys/kernel/debug/dma-api kmemleak=off
+	{
+		v=missing
+		while read -r k val; do
+			[ "$k" = debug_locks: ] && v=$val
+		done < /proc/lockdep_stats
+		echo "debug_locks $v"
+		echo "dma_api_disabled $(cat "$d/disabled" 2> /dev/null || echo missing)"
+		echo "dma_api_error_count $(cat "$d/error_count" 2> /dev/null || echo missing)"
+		[ -e /sys/kernel/debug/kmemleak ] || kmemleak=missing
+		echo scan=off 2> /dev/null > /sys/kernel/debug/kmemleak && kmemleak=on
+		echo "kmemleak $kmemleak"
+		echo "hung_task_detect_count $(cat /proc/sys/kernel/hung_task_detect_count)"
+		echo "tainted $(cat /proc/sys/kernel/tainted)"
+	} > "$R/detectors.txt" 2> /dev/null
+	guest_log "detectors at the end of the boot: $(tr '\n' ' ' < "$R/detectors.txt")"
 }
 
 guest_job_check() {
@@ -166,6 +217,7 @@ guest_job_check() {
 		guest_log "igt: done"
 	fi
 	guest_teardown
+	guest_detector_state
 	guest_log "done"
 	dmesg > "$R/dmesg.txt"
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Print where make check's time went: the host phases lab/check.sh recorded
+(results/host/phases.tsv), then one row per boot: kernel start to init, each
+suite, the igt run, and the whole boot (QEMU start to exit).
+
+usage: phases.py RESULTS_ROOT TOPOLOGY...
+"""
+import os
+import sys
+
+
+def read_int(path):
+    try:
+        return int(open(path).read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def main(argv):
+    root, topos = argv[1], argv[2:]
+    print("\nWhere the time went (seconds, wall clock):")
+    path = os.path.join(root, "host", "phases.tsv")
+    if os.path.exists(path):
+        rows = [line.rstrip("\n").split("\t") for line in open(path) if "\t" in line]
+        width = max([len(r[0]) for r in rows] + [10])
+        for name, secs in rows:
+            print("  %s  %6s" % (name.ljust(width), secs))
+
+    suites = []
+    per_topo = {}
+    for topo in topos:
+        d = os.path.join(root, topo)
+        cells = {}
+        if os.path.isdir(d):
+            for name in sorted(os.listdir(d)):
+                if name.endswith(".seconds") and name != "init-seconds":
+                    suite = name[:-len(".seconds")]
+                    cells[suite] = read_int(os.path.join(d, name))
+                    if suite not in suites:
+                        suites.append(suite)
+        per_topo[topo] = (read_int(os.path.join(d, "init-seconds")), cells,
+                          read_int(os.path.join(d, "igt-seconds")),
+                          read_int(os.path.join(d, "boot-seconds")))
+    header = ["boot", "to init"] + suites + ["igt", "whole boot"]
+    table = [header]
+    for topo in topos:
+        init, cells, igt, boot = per_topo[topo]
+        row = [topo, init] + [cells.get(s) for s in suites] + [igt, boot]
+        table.append(["-" if c is None else str(c) for c in row])
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    print()
+    for r in table:
+        print("  " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Detector self-test module: provokes, on request, each class of report the
+ * lab's debug kernel can print, so that lab/detector-selftest.sh can show
+ * each one failing a run. Lab only, never part of the normal pass.
+ *
+ * Write a request to /sys/kernel/debug/p2pbuf_lab_detect/provoke:
+ *	lockdep_unlock	unlock a mutex that is not held (bad unlock balance)
+ *	lockdep_freed	free memory that holds a held mutex (held lock freed)
+ *	kasan		read one byte past a kmalloc()ed buffer
+ *	ubsan		index an array one past its end
+ *	leak		allocate 64 bytes and 16 KiB in a thread that forgets them
+ *	dma <bdf>	map 64 bytes for PCI device <bdf>, unmap 32
+ *	warn		WARN()
+ *	atomic_sleep	might_sleep() with preemption off
+ *	oops		NULL write in a thread of its own
+ *	hung		a thread holds a mutex until "release", another waits on it
+ *	release		let the "hung" threads go and wait for them
+ *	stall <ms>	spin <ms> with preemption off (RCU stall, soft lockup)
+ *			while a thread waits for a normal RCU grace period
+ *	exp_stall <ms>	the same, the thread waiting for an expedited one
+ *			(apart: the expedited stall's report, printed while
+ *			the spinner runs, touches the soft lockup watchdog)
+ *	tasks_stall <ms> spin <ms> preemptible but never sleeping while a
+ *			thread waits for an RCU tasks grace period
+ * The log lines of this module name a request, never a report, so that
+ * the detector cannot mistake them for one.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/completion.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/rcupdate.h>
+#include <linux/rcupdate_wait.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+static struct dentry *p2pbuf_lab_dir;
+
+/* One request at a time: it protects the "hung" state below. */
+static DEFINE_MUTEX(p2pbuf_lab_provoke_lock);
+
+/* "hung": the holder keeps the mutex until "release"; the waiter blocks on it. */
+static DEFINE_MUTEX(p2pbuf_lab_hung_lock);
+static DECLARE_COMPLETION(p2pbuf_lab_release);
+static struct completion p2pbuf_lab_hung_done[2];
+static bool p2pbuf_lab_hung_started;
+
+/* "lockdep_unlock": a mutex nobody holds, unlocked once. */
+static DEFINE_MUTEX(p2pbuf_lab_idle_lock);
+
+struct p2pbuf_lab_locked {
+	struct mutex lock;	/* held while the structure is freed */
+};
+
+struct p2pbuf_lab_array {
+	int a[4];
+	int after;	/* what a[4] reads: in bounds for KASAN, not for UBSAN */
+};
+
+static int p2pbuf_lab_lockdep_freed(void)
+{
+	struct p2pbuf_lab_locked *l = kzalloc(sizeof(*l), GFP_KERNEL);
+
+	if (!l)
+		return -ENOMEM;
+	mutex_init(&l->lock);
+	mutex_lock(&l->lock);
+	/* Held, then freed: lockdep reports it and switches itself off. */
+	kfree(l);
+	return 0;
+}
+
+static int p2pbuf_lab_kasan(void)
+{
+	size_t size = 13;
+	char *buf = kmalloc(size, GFP_KERNEL);
+
+	if (!buf)
+		return -ENOMEM;
+	OPTIMIZER_HIDE_VAR(size);
+	/* In kmalloc-16's slot, past the 13 bytes asked for. */
+	(void)READ_ONCE(buf[size]);
+	kfree(buf);
+	return 0;
+}
+
+static int p2pbuf_lab_ubsan(void)
+{
+	struct p2pbuf_lab_array arr = { };
+	int i = ARRAY_SIZE(arr.a);
+
+	OPTIMIZER_HIDE_VAR(i);
+	/*
+	 * A plain store: the bounds check of "&a[i]", which READ_ONCE()
+	 * would take, allows one past the end.
+	 */
+	arr.a[i] = 1;
+	barrier_data(&arr);
+	return 0;
+}
+
+/*
+ * The only reference to each object dies with the leaking thread's stack.
+ * The small one comes from a slab's per-CPU sheaf, whose array keeps a stale
+ * copy of the pointer until the sheaf is refilled: kmemleak sees that copy
+ * and reports the object only later. The large one comes from the page
+ * allocator (kmalloc_large()) and is reported by the next two scans.
+ */
+static noinline void p2pbuf_lab_leak_small(void)
+{
+	void *p = kmalloc(64, GFP_KERNEL);
+
+	OPTIMIZER_HIDE_VAR(p);
+	if (p)
+		memset(p, 0x5a, 64);
+}
+
+static noinline void p2pbuf_lab_leak_large(void)
+{
+	void *p = kmalloc(4 * PAGE_SIZE, GFP_KERNEL);
+
+	OPTIMIZER_HIDE_VAR(p);
+	if (p)
+		memset(p, 0x5a, 64);
+}
+
+static int p2pbuf_lab_leak_fn(void *data)
+{
+	p2pbuf_lab_leak_small();
+	p2pbuf_lab_leak_large();
+	kthread_complete_and_exit(data, 0);
+}
+
+static int p2pbuf_lab_leak(void)
+{
+	DECLARE_COMPLETION_ONSTACK(done);
+	struct task_struct *t;
+
+	t = kthread_run(p2pbuf_lab_leak_fn, &done, "p2pbuf_lab_leak");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	wait_for_completion(&done);
+	return 0;
+}
+
+static int p2pbuf_lab_dma(const char *bdf)
+{
+	unsigned int domain, bus, slot, fn;
+	struct pci_dev *pdev;
+	dma_addr_t addr;
+	void *buf;
+	int ret = 0;
+
+	if (!bdf || sscanf(bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &fn) != 4)
+		return -EINVAL;
+	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
+	if (!pdev)
+		return -ENODEV;
+	buf = kmalloc(64, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto put_pdev;
+	}
+	addr = dma_map_single(&pdev->dev, buf, 64, DMA_TO_DEVICE);
+	if (dma_mapping_error(&pdev->dev, addr)) {
+		ret = -EIO;
+		goto free_buf;
+	}
+	/* The wrong size: DMA-API debug reports it. */
+	dma_unmap_single(&pdev->dev, addr, 32, DMA_TO_DEVICE);
+free_buf:
+	kfree(buf);
+put_pdev:
+	pci_dev_put(pdev);
+	return ret;
+}
+
+static int p2pbuf_lab_oops_fn(void *unused)
+{
+	int *p = NULL;
+
+	OPTIMIZER_HIDE_VAR(p);
+	WRITE_ONCE(*p, 1);
+	return 0;
+}
+
+static int p2pbuf_lab_hold_fn(void *unused)
+{
+	mutex_lock(&p2pbuf_lab_hung_lock);
+	wait_for_completion(&p2pbuf_lab_release);
+	mutex_unlock(&p2pbuf_lab_hung_lock);
+	kthread_complete_and_exit(&p2pbuf_lab_hung_done[0], 0);
+}
+
+static int p2pbuf_lab_wait_fn(void *unused)
+{
+	mutex_lock(&p2pbuf_lab_hung_lock);
+	mutex_unlock(&p2pbuf_lab_hung_lock);
+	kthread_complete_and_exit(&p2pbuf_lab_hung_done[1], 0);
+}
+
+/* Let the "hung" threads go and wait until both have exited. */
+static void p2pbuf_lab_release_hung(void)
+{
+	if (!p2pbuf_lab_hung_started)
+		return;
+	complete_all(&p2pbuf_lab_release);
+	wait_for_completion(&p2pbuf_lab_hung_done[0]);
+	wait_for_completion(&p2pbuf_lab_hung_done[1]);
+	p2pbuf_lab_hung_started = false;
+}
+
+static int p2pbuf_lab_hung(void)
+{
+	struct task_struct *t;
+
+	if (p2pbuf_lab_hung_started)
+		return -EBUSY;
+	reinit_completion(&p2pbuf_lab_release);
+	init_completion(&p2pbuf_lab_hung_done[0]);
+	init_completion(&p2pbuf_lab_hung_done[1]);
+	t = kthread_run(p2pbuf_lab_hold_fn, NULL, "p2pbuf_lab_hold");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	p2pbuf_lab_hung_started = true;
+	/* The waiter must find the mutex taken. */
+	while (!mutex_is_locked(&p2pbuf_lab_hung_lock))
+		msleep(20);
+	t = kthread_run(p2pbuf_lab_wait_fn, NULL, "p2pbuf_lab_wait");
+	if (IS_ERR(t)) {
+		complete(&p2pbuf_lab_hung_done[1]);
+		p2pbuf_lab_release_hung();
+		return PTR_ERR(t);
+	}
+	return 0;
+}
+
+/* "stall", "exp_stall" and "tasks_stall": a spinner and a grace-period waiter. */
+enum p2pbuf_lab_gp {
+	P2PBUF_LAB_GP_NORMAL,
+	P2PBUF_LAB_GP_EXPEDITED,
+	P2PBUF_LAB_GP_TASKS,
+};
+
+struct p2pbuf_lab_thread {
+	unsigned int ms;		/* spinner: how long */
+	bool preemptible;		/* spinner: with preemption on */
+	enum p2pbuf_lab_gp gp;		/* waiter: which grace period */
+	struct completion done;
+};
+
+static int p2pbuf_lab_spin_fn(void *data)
+{
+	struct p2pbuf_lab_thread *s = data;
+	unsigned int i;
+
+	if (!s->preemptible)
+		preempt_disable();
+	/* Never sleeps: no quiescent state for RCU tasks either way. */
+	for (i = 0; i < s->ms; i++)
+		mdelay(1);
+	if (!s->preemptible)
+		preempt_enable();
+	kthread_complete_and_exit(&s->done, 0);
+}
+
+static int p2pbuf_lab_gp_fn(void *data)
+{
+	struct p2pbuf_lab_thread *w = data;
+
+	switch (w->gp) {
+	case P2PBUF_LAB_GP_NORMAL:
+		synchronize_rcu();
+		break;
+	case P2PBUF_LAB_GP_EXPEDITED:
+		synchronize_rcu_expedited();
+		break;
+	case P2PBUF_LAB_GP_TASKS:
+		synchronize_rcu_tasks();
+		break;
+	}
+	kthread_complete_and_exit(&w->done, 0);
+}
+
+static int p2pbuf_lab_stall(unsigned int ms, enum p2pbuf_lab_gp gp)
+{
+	/* An RCU tasks stall needs a preemptible spinner that never sleeps. */
+	struct p2pbuf_lab_thread spin = {
+		.ms = ms, .preemptible = gp == P2PBUF_LAB_GP_TASKS,
+	};
+	struct p2pbuf_lab_thread wait = { .gp = gp };
+	struct task_struct *t;
+
+	if (!ms || ms > 30000 || num_online_cpus() < 2)
+		return -EINVAL;
+	init_completion(&spin.done);
+	/* The spinner on the last CPU, the waiters wherever they run. */
+	t = kthread_run_on_cpu(p2pbuf_lab_spin_fn, &spin, num_online_cpus() - 1,
+			       "p2pbuf_lab_spin/%u");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	/* Let it spin before the grace period begins. */
+	msleep(100);
+	init_completion(&wait.done);
+	t = kthread_run(p2pbuf_lab_gp_fn, &wait, "p2pbuf_lab_gp");
+	wait_for_completion(&spin.done);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	wait_for_completion(&wait.done);
+	return 0;
+}
+
+static int p2pbuf_lab_provoke(char *req)
+{
+	char *arg = strim(req);
+	char *what = strsep(&arg, " ");
+	unsigned int ms = 0;
+	struct task_struct *t;
+
+	pr_info("provoke %s\n", what);
+	if (arg && strstr(what, "stall") &&
+	    kstrtouint(arg, 0, &ms))
+		return -EINVAL;
+
+	if (!strcmp(what, "lockdep_unlock")) {
+		mutex_unlock(&p2pbuf_lab_idle_lock);
+		return 0;
+	}
+	if (!strcmp(what, "lockdep_freed"))
+		return p2pbuf_lab_lockdep_freed();
+	if (!strcmp(what, "kasan"))
+		return p2pbuf_lab_kasan();
+	if (!strcmp(what, "ubsan"))
+		return p2pbuf_lab_ubsan();
+	if (!strcmp(what, "leak"))
+		return p2pbuf_lab_leak();
+	if (!strcmp(what, "dma"))
+		return p2pbuf_lab_dma(arg);
+	if (!strcmp(what, "warn")) {
+		WARN(1, "p2pbuf lab detector self-test: deliberate warning\n");
+		return 0;
+	}
+	if (!strcmp(what, "atomic_sleep")) {
+		preempt_disable();
+		might_sleep();
+		preempt_enable();
+		return 0;
+	}
+	if (!strcmp(what, "oops")) {
+		t = kthread_run(p2pbuf_lab_oops_fn, NULL, "p2pbuf_lab_oops");
+		return PTR_ERR_OR_ZERO(t);
+	}
+	if (!strcmp(what, "hung"))
+		return p2pbuf_lab_hung();
+	if (!strcmp(what, "release")) {
+		p2pbuf_lab_release_hung();
+		return 0;
+	}
+	if (!strcmp(what, "stall"))
+		return p2pbuf_lab_stall(ms, P2PBUF_LAB_GP_NORMAL);
+	if (!strcmp(what, "exp_stall"))
+		return p2pbuf_lab_stall(ms, P2PBUF_LAB_GP_EXPEDITED);
+	if (!strcmp(what, "tasks_stall"))
+		return p2pbuf_lab_stall(ms, P2PBUF_LAB_GP_TASKS);
+	return -EINVAL;
+}
+
+static ssize_t p2pbuf_lab_provoke_write(struct file *file, const char __user *ubuf,
+					size_t len, loff_t *ppos)
+{
+	char *req;
+	int ret;
+
+	if (len > 64)
+		return -E2BIG;
+	req = memdup_user_nul(ubuf, len);
+	if (IS_ERR(req))
+		return PTR_ERR(req);
+	mutex_lock(&p2pbuf_lab_provoke_lock);
+	ret = p2pbuf_lab_provoke(req);
+	mutex_unlock(&p2pbuf_lab_provoke_lock);
+	kfree(req);
+	return ret ? ret : len;
+}
+
+static const struct file_operations p2pbuf_lab_provoke_fops = {
+	.owner = THIS_MODULE,
+	.write = p2pbuf_lab_provoke_write,
+};
+
+static int __init p2pbuf_lab_detect_init(void)
+{
+	p2pbuf_lab_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("provoke", 0200, p2pbuf_lab_dir, NULL,
+			    &p2pbuf_lab_provoke_fops);
+	return 0;
+}
+module_init(p2pbuf_lab_detect_init);
+
+static void __exit p2pbuf_lab_detect_exit(void)
+{
+	debugfs_remove_recursive(p2pbuf_lab_dir);
+	mutex_lock(&p2pbuf_lab_provoke_lock);
+	p2pbuf_lab_release_hung();
+	mutex_unlock(&p2pbuf_lab_provoke_lock);
+}
+module_exit(p2pbuf_lab_detect_exit);
+
+MODULE_DESCRIPTION("p2pbuf lab detector self-test: provokes kernel reports on request");
+MODULE_LICENSE("GPL");
+MODULE_INFO(test, "Y");
