@@ -64,21 +64,41 @@ TEST_F_TIMEOUT(safe, heap_readonly_refuses_dma_to_buf, 120)
 	close(dmabuf);
 }
 
+/*
+ * What the p2pbuf_exporter tests need: a route, a BAR the edu reaches and
+ * an exporter file in *@exp, the BAR mapped for the CPU in *@bar (check it
+ * against MAP_FAILED). Returns why the test cannot run, or NULL.
+ */
+static const char *access_exp_setup(SAFE_SELF *self, int *exp,
+				    unsigned char **bar)
+{
+	const char *pbdf, *expect = p2pbuf_env("P2PBUF_EXPECT_MAP");
+	static char why[128];
+
+	if (expect && !strcmp(expect, "NOT_SUPPORTED"))
+		return "no p2pdma route in this topology";
+	if (safe_edu_bits() < 32 && !safe_translated(self->bdf))
+		return "the BAR is beyond the edu's reach (mask_tests)";
+	*exp = safe_exp_open(&pbdf);
+	if (*exp < 0) {
+		snprintf(why, sizeof(why), "no p2pbuf_exporter provider (%s)",
+			 strerror(-*exp));
+		return why;
+	}
+	*bar = safe_bar_mmap(pbdf, SAFE_BUF_SIZE);
+	return NULL;
+}
+
 /* p2pbuf_exporter's EXPORT with O_RDONLY: the BAR is not written. */
 TEST_F_TIMEOUT(safe, p2pbuf_readonly_export_refuses_dma_to_buf, 120)
 {
-	const char *pbdf, *expect = p2pbuf_env("P2PBUF_EXPECT_MAP");
 	unsigned char *bar;
 	int exp, dmabuf;
+	const char *why;
 
-	if (expect && !strcmp(expect, "NOT_SUPPORTED"))
-		SKIP(return, "no p2pdma route in this topology");
-	if (safe_edu_bits() < 32 && !safe_translated(self->bdf))
-		SKIP(return, "the BAR is beyond the edu's reach (mask_tests)");
-	exp = safe_exp_open(&pbdf);
-	if (exp < 0)
-		SKIP(return, "no p2pbuf_exporter provider (%s)", strerror(-exp));
-	bar = safe_bar_mmap(pbdf, SAFE_BUF_SIZE);
+	why = access_exp_setup(self, &exp, &bar);
+	if (why)
+		SKIP(return, "%s", why);
 	ASSERT_NE(MAP_FAILED, bar);
 	imp_pattern(bar, SAFE_BUF_SIZE, 40);
 	dmabuf = safe_exp_export(exp, 0, SAFE_BUF_SIZE, O_RDONLY);
@@ -220,19 +240,14 @@ TEST_F_TIMEOUT(safe, heap_writeonly_refuses_dma_from_buf, 120)
 /* p2pbuf_exporter's EXPORT with O_WRONLY: the device writes, never reads. */
 TEST_F_TIMEOUT(safe, p2pbuf_writeonly_export_refuses_dma_from_buf, 120)
 {
-	const char *pbdf, *expect = p2pbuf_env("P2PBUF_EXPECT_MAP");
 	unsigned char in[256], *bar;
 	int exp, dmabuf;
+	const char *why;
 	__u32 h;
 
-	if (expect && !strcmp(expect, "NOT_SUPPORTED"))
-		SKIP(return, "no p2pdma route in this topology");
-	if (safe_edu_bits() < 32 && !safe_translated(self->bdf))
-		SKIP(return, "the BAR is beyond the edu's reach (mask_tests)");
-	exp = safe_exp_open(&pbdf);
-	if (exp < 0)
-		SKIP(return, "no p2pbuf_exporter provider (%s)", strerror(-exp));
-	bar = safe_bar_mmap(pbdf, SAFE_BUF_SIZE);
+	why = access_exp_setup(self, &exp, &bar);
+	if (why)
+		SKIP(return, "%s", why);
 	ASSERT_NE(MAP_FAILED, bar);
 	imp_pattern(bar, SAFE_BUF_SIZE, 44);
 	dmabuf = safe_exp_export(exp, 0, SAFE_BUF_SIZE, O_WRONLY);

@@ -37,6 +37,9 @@ FIXTURE(safe) {
 	int has_engine;
 };
 
+/* The fixture's data, for helpers shared by the tests. */
+#define SAFE_SELF FIXTURE_DATA(safe)
+
 FIXTURE_SETUP(safe)
 {
 	self->fd = imp_open(self->bdf, sizeof(self->bdf));

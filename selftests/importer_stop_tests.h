@@ -15,29 +15,59 @@
 
 #define INJECT_PARAM	IMP_PARAMS "/edu_inject_timeout"
 
+/*
+ * What both tests need: an engine whose timeout can be injected, a lab that
+ * may rebind the device, and a zeroed udmabuf the engine reaches, mapped
+ * for the CPU in *@cpu (NULL if mmap failed). Returns why the test cannot
+ * run, or NULL.
+ */
+static const char *stop_setup(SAFE_SELF *self, int *dmabuf,
+			      int *memfd, unsigned char **cpu)
+{
+	static char why[128];
+
+	if (!self->has_engine) {
+		snprintf(why, sizeof(why), "%s has no DMA engine backend",
+			 self->bdf);
+		return why;
+	}
+	if (access(INJECT_PARAM, W_OK))
+		return "no " INJECT_PARAM;
+	if (!p2pbuf_env("P2PBUF_INITIATOR_BDF"))
+		return "rebinding is only done in the lab";
+	if (safe_edu_bits() < 32 && !safe_translated(self->bdf)) {
+		snprintf(why, sizeof(why), "edu reaches %u bits only",
+			 safe_edu_bits());
+		return why;
+	}
+	*dmabuf = imp_udmabuf(SAFE_BUF_SIZE, memfd);
+	if (*dmabuf < 0) {
+		snprintf(why, sizeof(why), "no udmabuf (%s)",
+			 strerror(-*dmabuf));
+		return why;
+	}
+	*cpu = mmap(NULL, SAFE_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    *memfd, 0);
+	if (*cpu == MAP_FAILED)
+		*cpu = NULL;
+	else
+		memset(*cpu, 0, SAFE_BUF_SIZE);
+	return NULL;
+}
+
 TEST_F_TIMEOUT(safe, engine_timeout_stops_device, 120)
 {
 	unsigned char in[512], zero[512], *cpu;
 	struct p2pbuf_imp_map m;
 	int dmabuf, memfd, cmd, fd2;
+	const char *why;
 	char bdf[64];
 	__u32 h;
 
-	if (!self->has_engine)
-		SKIP(return, "%s has no DMA engine backend", self->bdf);
-	if (access(INJECT_PARAM, W_OK))
-		SKIP(return, "no %s", INJECT_PARAM);
-	if (!p2pbuf_env("P2PBUF_INITIATOR_BDF"))
-		SKIP(return, "rebinding is only done in the lab");
-	if (safe_edu_bits() < 32 && !safe_translated(self->bdf))
-		SKIP(return, "edu reaches %u bits only", safe_edu_bits());
-	dmabuf = imp_udmabuf(SAFE_BUF_SIZE, &memfd);
-	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
-	cpu = mmap(NULL, SAFE_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   memfd, 0);
-	ASSERT_NE(MAP_FAILED, cpu);
-	memset(cpu, 0, SAFE_BUF_SIZE);
+	why = stop_setup(self, &dmabuf, &memfd, &cpu);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_NE(NULL, cpu);
 	memset(zero, 0, sizeof(zero));
 	ASSERT_EQ(0, imp_import(self->fd, dmabuf, 0, &h, NULL));
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, NULL, 0));
@@ -92,24 +122,14 @@ TEST_F_TIMEOUT(safe, rebind_after_timeout_waits_for_engine, 120)
 	unsigned char in[512], zero[512], *cpu;
 	struct p2pbuf_imp_map m;
 	int dmabuf, memfd, fd2;
+	const char *why;
 	char bdf[64];
 	__u32 h;
 
-	if (!self->has_engine)
-		SKIP(return, "%s has no DMA engine backend", self->bdf);
-	if (access(INJECT_PARAM, W_OK))
-		SKIP(return, "no %s", INJECT_PARAM);
-	if (!p2pbuf_env("P2PBUF_INITIATOR_BDF"))
-		SKIP(return, "rebinding is only done in the lab");
-	if (safe_edu_bits() < 32 && !safe_translated(self->bdf))
-		SKIP(return, "edu reaches %u bits only", safe_edu_bits());
-	dmabuf = imp_udmabuf(SAFE_BUF_SIZE, &memfd);
-	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
-	cpu = mmap(NULL, SAFE_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   memfd, 0);
-	ASSERT_NE(MAP_FAILED, cpu);
-	memset(cpu, 0, SAFE_BUF_SIZE);
+	why = stop_setup(self, &dmabuf, &memfd, &cpu);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_NE(NULL, cpu);
 	memset(zero, 0, sizeof(zero));
 	ASSERT_EQ(0, imp_import(self->fd, dmabuf, 0, &h, NULL));
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, NULL, 0));
