@@ -186,7 +186,8 @@ lab_prepare() {
 }
 
 # selftests/suites: one suite a line, optionally followed by the topologies
-# it runs in (default: every topology). suites_list prints every suite;
+# it runs in (default: every topology but those of P2PBUF_MAPTYPE_TOPOLOGIES,
+# lab/topologies.sh). suites_list prints every suite;
 # suites_for TOPO SUITES prints those of SUITES placed in TOPO. A suite list
 # given explicitly (P2PBUF_SUITES) runs in every selected topology.
 suites_list() {
@@ -202,7 +203,11 @@ suites_for() { # TOPO SUITES
 	for s in $2; do
 		where=$(sed -e 's/#.*//' "$P2PBUF_TOP/selftests/suites" | awk -v s="$s" '$1 == s { $1 = ""; print }')
 		case " $where " in
-		"  " | *" $1 "*) out+=("$s") ;;
+		"  ") case " ${P2PBUF_MAPTYPE_TOPOLOGIES:-} " in
+		      *" $1 "*) ;;
+		      *) out+=("$s") ;;
+		      esac ;;
+		*" $1 "*) out+=("$s") ;;
 		esac
 	done
 	echo "${out[*]}"

@@ -20,11 +20,15 @@
 #                 shows the importer refusing what the device cannot reach
 #                 (selftests/importer_mask_tests.h). The guest passes it to
 #                 p2pbuf_importer's edu_dma_bits.
-# Topologies outside P2PBUF_TOPOLOGIES run only when named in P2PBUF_TOPOS.
+# make check boots every topology of P2PBUF_TOPOLOGIES; others run only when
+# named in P2PBUF_TOPOS. Those of P2PBUF_MAPTYPE_TOPOLOGIES exist to prove a
+# map type the other four cannot show (ACS redirect, an identity domain): a
+# suite runs there only if its line in selftests/suites names them.
 # Memory backends m0 (provider BAR), m1 (second ivshmem, for vfio-pci) are
 # created by vm.sh. Facts behind each expectation: shared/notes/qemu-lab.md.
 
-P2PBUF_TOPOLOGIES="switch rp-zen rp-zen-iommu intel"
+P2PBUF_TOPOLOGIES="switch rp-zen rp-zen-iommu intel mf-acs-iommu switch-passthrough"
+P2PBUF_MAPTYPE_TOPOLOGIES="mf-acs-iommu switch-passthrough"
 
 if [ "${P2PBUF_EDU_STOCK:-0}" = 1 ]; then
 	EDU="edu"
