@@ -7,7 +7,7 @@
 #
 # First lab/detectors.py --check (every pattern against its sample line, and
 # every format string it was written against found in the kernel source),
-# then two boots of the switch topology with
+# then boots of the switch topology with
 # lab/selftest-module/p2pbuf_lab_detect.ko loaded, in which
 # selftests/detector_probe asks it to provoke the reports listed in
 # P2PBUF_DETECT. Classes share a boot where they can: lockdep switches

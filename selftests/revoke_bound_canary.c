@@ -7,7 +7,8 @@
  * between waits past the bound. The test passes when the exporter reported
  * "revoke exceeded its bound" while waiting and the revoke completed after
  * the let-go. The run must then fail through lab/summary.py's splat list:
- * lab/revoke-bound-selftest.sh runs this program and checks that it did.
+ * lab/detector-selftest.sh runs this program in its third boot and checks
+ * that it did.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
