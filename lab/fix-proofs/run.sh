@@ -173,6 +173,11 @@ all_patches() {
 
 mode=${1:-}
 [ $# -gt 0 ] && shift
+# The check runs in the copy: a relative P2PBUF_RESULTS must not move with it.
+if [ "$mode" = each ] || [ "$mode" = all ]; then
+	mkdir -p "$out" || die "cannot create $out"
+	out=$(cd "$out" && pwd)
+fi
 case "$mode" in
 list)
 	printf 'PATCH\tTOPOLOGY\tSUITES\tTESTS\tORDER\n'
