@@ -17,6 +17,9 @@
 #   make tools           build tools/p2pbuf, the command-line front end
 #   make demo            boot the lab and show the whole story (lab/demo.sh)
 #   make fuzz            a long fuzz_test run in one topology (lab/fuzz.sh)
+#   make fix-proofs      revert each exporter fix of issue 13 in a copy of the
+#                        repository and check that its test fails, one boot
+#                        per topology (lab/fix-proofs/run.sh all; not in check)
 #   make bench           boot the lab and benchmark p2pbuf against vfio-pci,
 #                        udmabuf and the system dma-heap (lab/bench.sh)
 #   make htmldocs        docs/ as HTML with Sphinx and kernel-doc (build/htmldocs)
@@ -58,7 +61,7 @@ P2PBUF_GROUP ?=
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC ?= /usr/src/p2pbuf-$(DKMS_VERSION)
 
-.PHONY: all modules kernel-api clean selftests check check-quick distro-check lint lab-shell lab-selftest demo fuzz bench \
+.PHONY: all modules kernel-api clean selftests check check-quick fix-proofs distro-check lint lab-shell lab-selftest demo fuzz bench \
 	tools htmldocs tested-kernels modules_install udev_install install dkms-add
 
 all: modules
@@ -112,6 +115,9 @@ QUICK_SUITES ?= lab_test exporter_test importer_test pair_test
 check-quick:
 	P2PBUF_TOPOS="$${P2PBUF_TOPOS:-switch}" P2PBUF_SUITES="$${P2PBUF_SUITES:-$(QUICK_SUITES)}" \
 		P2PBUF_LINT=0 P2PBUF_IGT=0 P2PBUF_DETECTORS=0 P2PBUF_DISTRO=0 lab/check.sh
+
+fix-proofs:
+	lab/fix-proofs/run.sh all
 
 DISTRO_SUITE ?= unstable
 

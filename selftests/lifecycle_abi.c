@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lifecycle_test, included by lifecycle_test.c: what the exporter claims and
- * refuses, its argsz rules (vfio's minsz pattern, capped at a page), and
- * the bound of its test-only attach delay.
+ * refuses, its argsz rules (vfio's minsz pattern, capped at a page), what
+ * it caches when the map contradicts the attach-time route, a debugfs
+ * reader that must not stall the device, and the bound of its test-only
+ * attach delay.
  */
+
+#include <sys/wait.h>
 
 /* QUERY as a binary built before revoke_reasons existed passes it. */
 struct query_v1 {
@@ -182,6 +186,121 @@ TEST_F(lc, route_mismatch)
 	EXPECT_EQ(0U, att[0].nr_mappings);
 	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
 	close(buf);
+}
+
+/* Lines of the exporter's debugfs state that contain @word, or -errno. */
+static int state_lines(const char *bdf, const char *word)
+{
+	char path[PATH_MAX], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state", bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, word);
+	fclose(f);
+	return n;
+}
+
+/*
+ * The same contradiction with a buffer of one range, which maps unsplit:
+ * the table is an IOVA mapping, and caching it as a bus address table (as
+ * the attach-time route promised) would keep it mapped after the importer
+ * unmapped it. No attachment of an IOVA route caches a table.
+ */
+TEST_F(lc, route_mismatch_one_range)
+{
+	const char *param = "/sys/module/p2pbuf_exporter/parameters/test_force_bus_route";
+	struct p2pbuf_exp_range r = { .offset = R0_OFF, .length = R_LEN };
+	struct p2pbuf_exp_export e = {
+		.argsz = sizeof(e), .bar = BAR, .open_flags = O_RDWR | O_CLOEXEC,
+		.nr_ranges = 1, .ranges = (uintptr_t)&r,
+	};
+	struct p2pbuf_imp_map m;
+	int buf = -1, ret;
+	__u32 h = 0;
+
+	if (self->expect != P2PBUF_MAP_HOST_BRIDGE_IOVA)
+		SKIP(return, "needs an IOVA route (rp-zen-iommu): elsewhere the addresses agree");
+	ASSERT_EQ(0, p2pbuf_sysfs_write(param, "1"));
+	ret = ioctl(self->exp, P2PBUF_EXP_EXPORT, &e) ? -errno : 0;
+	if (!ret) {
+		buf = e.fd;
+		ret = imp_import(self->imp, buf, 0, &h, NULL);
+	}
+	/* The knob is put back before any assertion can end the test. */
+	ASSERT_EQ(0, p2pbuf_sysfs_write(param, "0"));
+	ASSERT_EQ(0, ret) TH_LOG("EXPORT or IMPORT: %s", strerror(-ret));
+	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
+	EXPECT_MAP_TYPE(P2PBUF_MAP_HOST_BRIDGE_IOVA, m.map_type);
+	EXPECT_EQ(0, state_lines(self->pbdf, "cached-table yes"))
+		TH_LOG("an IOVA mapping was cached as a bus address table");
+	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
+	close(buf);
+}
+
+#define STALL_ATTACH_MS		"2000"
+#define STALL_SETTLE_MS		300
+#define STALL_EXPORT_MAX_MS	700
+
+/*
+ * The debugfs state waits for each buffer's resv lock, but not under the
+ * device lock: an EXPORT, which takes the device lock, does not wait behind
+ * a reader that waits for an attach holding a buffer's resv lock (held
+ * here by the test-only attach delay, in every topology: the delay comes
+ * before the route lookup).
+ */
+TEST_F_TIMEOUT(lc, debugfs_no_stall, 60)
+{
+	const char *param = "/sys/module/p2pbuf_exporter/parameters/test_attach_delay_ms";
+	char path[PATH_MAX], chunk[4096];
+	pid_t importer, reader;
+	int buf, second, fd;
+	long long t0, ms;
+	bool blocked;
+	__u32 h;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state",
+		 self->pbdf);
+	if (access(path, R_OK))
+		SKIP(return, "%s: %s", path, strerror(errno));
+	buf = lc_export(self->exp);
+	ASSERT_LE(0, buf) TH_LOG("EXPORT: %s", strerror(-buf));
+	ASSERT_EQ(0, p2pbuf_sysfs_write(param, STALL_ATTACH_MS));
+	importer = fork();
+	if (!importer)
+		_exit(imp_import(self->imp, buf, 0, &h, NULL) ? 1 : 0);
+	/* .attach now sleeps with the resv lock; a later attach would not. */
+	usleep(STALL_SETTLE_MS * 1000);
+	EXPECT_EQ(0, p2pbuf_sysfs_write(param, "0"));
+	ASSERT_LT(0, importer);
+	reader = fork();
+	if (!reader) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		while (fd >= 0 && read(fd, chunk, sizeof(chunk)) > 0)
+			;
+		_exit(fd < 0);
+	}
+	ASSERT_LT(0, reader);
+	usleep(STALL_SETTLE_MS * 1000);
+	/* The reader waits for the resv lock the attach holds. */
+	blocked = waitpid(reader, NULL, WNOHANG) == 0;
+	t0 = imp_now_ms();
+	second = lc_export(self->exp);
+	ms = imp_now_ms() - t0;
+	ASSERT_EQ(importer, waitpid(importer, NULL, 0));
+	if (blocked)
+		ASSERT_EQ(reader, waitpid(reader, NULL, 0));
+	EXPECT_LE(0, second) TH_LOG("EXPORT: %s", strerror(-second));
+	if (second >= 0)
+		close(second);
+	close(buf);
+	ASSERT_TRUE(blocked) TH_LOG("the reader did not wait for the attach");
+	EXPECT_GT(STALL_EXPORT_MAX_MS, ms)
+		TH_LOG("EXPORT waited %lld ms behind a debugfs reader", ms);
 }
 
 /* A module parameter's value, or -errno. */
