@@ -242,9 +242,40 @@ TEST_F(lc, route_mismatch_one_range)
 	close(buf);
 }
 
-#define STALL_ATTACH_MS		"2000"
-#define STALL_SETTLE_MS		300
+#define STALL_ATTACH_MS		"4000"
+#define STALL_POLL_MS		1500
 #define STALL_EXPORT_MAX_MS	700
+
+/*
+ * Waits up to STALL_POLL_MS for @pid to sleep (state D or S in
+ * /proc/<pid>/stat: the attach's msleep(), the reader's interruptible resv
+ * lock), so that a loaded host's slow fork is not taken for a task that did
+ * not block.
+ */
+static bool stall_wait_blocked(pid_t pid)
+{
+	char path[64], stat[256], *p;
+	long long t0 = imp_now_ms();
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	do {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		if (n <= 0)
+			return false;
+		stat[n] = '\0';
+		p = strrchr(stat, ')');
+		if (p && p[1] == ' ' && (p[2] == 'D' || p[2] == 'S'))
+			return true;
+		usleep(10 * 1000);
+	} while (imp_now_ms() - t0 < STALL_POLL_MS);
+	return false;
+}
 
 /*
  * The debugfs state waits for each buffer's resv lock, but not under the
@@ -273,10 +304,11 @@ TEST_F_TIMEOUT(lc, debugfs_no_stall, 60)
 	importer = fork();
 	if (!importer)
 		_exit(imp_import(self->imp, buf, 0, &h, NULL) ? 1 : 0);
-	/* .attach now sleeps with the resv lock; a later attach would not. */
-	usleep(STALL_SETTLE_MS * 1000);
-	EXPECT_EQ(0, p2pbuf_sysfs_write(param, "0"));
 	ASSERT_LT(0, importer);
+	/* .attach now sleeps with the resv lock; a later attach would not. */
+	blocked = stall_wait_blocked(importer);
+	EXPECT_EQ(0, p2pbuf_sysfs_write(param, "0"));
+	ASSERT_TRUE(blocked) TH_LOG("the attach did not sleep in the delay");
 	reader = fork();
 	if (!reader) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -285,9 +317,8 @@ TEST_F_TIMEOUT(lc, debugfs_no_stall, 60)
 		_exit(fd < 0);
 	}
 	ASSERT_LT(0, reader);
-	usleep(STALL_SETTLE_MS * 1000);
 	/* The reader waits for the resv lock the attach holds. */
-	blocked = waitpid(reader, NULL, WNOHANG) == 0;
+	blocked = stall_wait_blocked(reader);
 	t0 = imp_now_ms();
 	second = lc_export(self->exp);
 	ms = imp_now_ms() - t0;
