@@ -152,6 +152,7 @@ ktap_step "RCU stall fails the run" fails $B "RCU stall"
 ktap_step "RCU expedited stall is named" fails $B "RCU stall" "expedited stall"
 ktap_step "RCU tasks stall is named" fails $B "RCU stall" "RCU tasks"
 ktap_step "soft lockup fails the run" fails $B "soft lockup" "p2pbuf_lab_spin"
+ktap_step "soft lockup count (end of boot) fails the run" fails $B "soft lockup" "softlockup_count = [1-9]"
 ktap_step "DMA-API debug switched off (end of boot) fails the run" \
 	fails $B "DMA-API debug switched off" "disabled = Y.*disabled on kernel command line"
 ktap_step "kmemleak switched off (end of boot) fails the run" \

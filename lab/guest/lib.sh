@@ -180,8 +180,10 @@ guest_power_off() {
 # command but "clear" with EPERM once it is off; "scan=off", which only stops
 # the automatic scan thread the lab does not run, tells that without the
 # cost of a scan), and the hung-task detector's count (kernel/hung_task.c),
-# which goes on after its printed reports run out; and the taint mask, which a
-# report leaves behind even where its console lines were lost.
+# which goes on after its printed reports run out; the soft-lockup watchdog's
+# count (kernel/watchdog.c), since sw_sync's fences also set the L taint; and
+# the taint mask, which a report leaves behind even where its console lines
+# were lost.
 guest_detector_state() {
 	local k v val d=/sys/kernel/debug/dma-api kmemleak=off
 	{
@@ -196,6 +198,7 @@ guest_detector_state() {
 		echo scan=off 2> /dev/null > /sys/kernel/debug/kmemleak && kmemleak=on
 		echo "kmemleak $kmemleak"
 		echo "hung_task_detect_count $(cat /proc/sys/kernel/hung_task_detect_count)"
+		echo "softlockup_count $(cat /sys/kernel/softlockup_count 2> /dev/null || echo missing)"
 		echo "tainted $(cat /proc/sys/kernel/tainted)"
 	} > "$R/detectors.txt" 2> /dev/null
 	guest_log "detectors at the end of the boot: $(tr '\n' ' ' < "$R/detectors.txt")"
