@@ -10,8 +10,9 @@
 # P2PBUF_PARALLEL (guests booted at once, default 2), P2PBUF_LINT=0 (no host
 # suites), P2PBUF_DISTRO=0 (no distribution kernels, lab/distro-kernels),
 # P2PBUF_DETECTORS=0 (no detector self-test,
-# lab/detector-selftest.sh), P2PBUF_CACHE, KSRC, P2PBUF_KVM=1,
-# P2PBUF_RESULTS (default: results/ in the repository).
+# lab/detector-selftest.sh), P2PBUF_CACHE, KSRC, P2PBUF_KPATCHES (patched
+# kernel, lab/kernel.sh), P2PBUF_KVM=1, P2PBUF_RESULTS (default: results/ in
+# the repository).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$P2PBUF_TOP/lab/topologies.sh"

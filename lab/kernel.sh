@@ -11,8 +11,41 @@
 # (the guest platform) + selftests/config (what the tests need): a lean debug
 # kernel with only what the lab boots and loads. Every line of the two
 # fragments is verified after olddefconfig.
+# Patches: P2PBUF_KPATCHES (default empty: none) is 1 for patches/*.patch in
+# name order, or a list of patch files (-p1, applied in the order given).
+# The kernel is then built from a patched copy of the Debian source in
+# $P2PBUF_CACHE/src-kpatched/<package>-<version>+kp-<hash>, cached as
+# build/<package>-<version>+kp-<hash>-<config hash>, where <hash> is that of
+# the patches' contents in order; a patch that does not apply stops the
+# build by name. Without it nothing here changes: same source, same key.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+# The patch files P2PBUF_KPATCHES asks for, as absolute paths.
+kpatches=()
+case "${P2PBUF_KPATCHES:-}" in
+"" | 0) ;;
+1)
+	for p in "$P2PBUF_TOP"/patches/*.patch; do
+		[ -f "$p" ] && kpatches+=("$p")
+	done
+	[ "${#kpatches[@]}" -gt 0 ] || lab_die "P2PBUF_KPATCHES=1: no patches/*.patch in $P2PBUF_TOP"
+	;;
+*)
+	read -ra plist <<< "$P2PBUF_KPATCHES"
+	for p in "${plist[@]}"; do
+		if [ -f "$p" ]; then
+			kpatches+=("$(readlink -f "$p")")
+		elif [ -f "$P2PBUF_TOP/$p" ]; then
+			kpatches+=("$P2PBUF_TOP/$p")
+		else
+			lab_die "P2PBUF_KPATCHES: no such patch file: $p"
+		fi
+	done
+	;;
+esac
+[ "${#kpatches[@]}" -eq 0 ] || [ -z "${KSRC:-}" ] ||
+	lab_die "P2PBUF_KPATCHES patches the Debian source; apply the patches to KSRC ($KSRC) yourself"
 
 if [ -n "${KSRC:-}" ]; then
 	src=$(cd "$KSRC" && pwd)
@@ -22,6 +55,46 @@ else
 	srcver=$(basename "$src")
 fi
 [ -f "$src/Makefile" ] || lab_die "$src is not a kernel source tree"
+
+# A patched copy of the source tree: hard links to the pristine tree, with
+# every file a patch touches replaced by a file of its own before patching,
+# so that the pristine tree (and its cache entry) never changes.
+kpatch_tree() {
+	local phash ptree tmp p f out
+	phash=$(cat "${kpatches[@]}" | sha256sum | cut -c1-12)
+	ptree=$P2PBUF_CACHE/src-kpatched/$srcver+kp-$phash
+	mkdir -p "$P2PBUF_CACHE/src-kpatched"
+	exec 8> "$ptree.lock"
+	flock 8
+	if [ ! -f "$ptree/.p2pbuf-patched" ]; then
+		lab_log "kernel: patching a copy of $srcver (${#kpatches[@]} patches, $phash)"
+		tmp=$ptree.tmp
+		rm -rf "$ptree" "$tmp"
+		cp -al "$src" "$tmp" 2>/dev/null || { rm -rf "$tmp"; cp -a "$src" "$tmp"; }
+		rm -f "$tmp/.p2pbuf-unpacked"
+		for p in "${kpatches[@]}"; do
+			while IFS= read -r f; do
+				[ -f "$tmp/$f" ] || continue
+				cp "$tmp/$f" "$tmp/$f.kp-unlink"
+				mv -f "$tmp/$f.kp-unlink" "$tmp/$f"
+			done < <(awk '/^(---|\+\+\+) [^ \t]+\// { sub(/^(---|\+\+\+) [^\/]+\//, ""); sub(/[ \t].*/, ""); if (!seen[$0]++) print }' "$p")
+			if ! out=$(patch -d "$tmp" -p1 -F0 --batch --forward --no-backup-if-mismatch \
+				--reject-file=- < "$p" 2>&1); then
+				rm -rf "$tmp"
+				printf '%s\n' "$out" >&2
+				lab_die "P2PBUF_KPATCHES: $(basename "$p") does not apply to $srcver (patch -p1 -F0)"
+			fi
+		done
+		printf '%s\n' "${kpatches[@]}" > "$tmp/.p2pbuf-kpatches"
+		touch "$tmp/.p2pbuf-patched"
+		mv "$tmp" "$ptree"
+	fi
+	exec 8>&-
+	lab_log "kernel: source patched with $(sed 's|.*/||' "$ptree/.p2pbuf-kpatches" | paste -sd ' ')"
+	src=$ptree
+	srcver=$srcver+kp-$phash
+}
+[ "${#kpatches[@]}" -eq 0 ] || kpatch_tree
 
 frags=("$P2PBUF_TOP/lab/kernel.config" "$P2PBUF_TOP/selftests/config")
 key=$( { echo "allnoconfig kvm_guest.config"; cat "${frags[@]}"; gcc --version | head -n 1; } |
