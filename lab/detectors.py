@@ -65,6 +65,14 @@ TAINT_LAB_CAUSES = {
     6: r"Adding kernel taint for vfio-noiommu group on device"
        r"|Setting dangerous option (vfio\.)?enable_unsafe_noiommu_mode - tainting kernel",
 }
+# The sticky mask cannot show a second U: the causes the lab could reach
+# besides vfio-noiommu keep it failing when their line is in the log (a
+# config write to a kernel-exclusive offset, drivers/pci/pci-sysfs.c and
+# proc.c; any other unsafe parameter, kernel/params.c).
+TAINT_OTHER_CAUSES = {
+    6: r"Unexpected write to kernel-exclusive config offset"
+       r"|Setting dangerous option (?!(vfio\.)?enable_unsafe_noiommu_mode )\S+ - tainting kernel",
+}
 WARNING = "kernel WARNING"
 REVOKE_BOUND = "p2pbuf revoke over its bound"
 
@@ -469,7 +477,8 @@ def end_of_boot(d):
     try:
         bits = [name for bit, name in sorted(TAINT_FAILURES.items())
                 if int(v) >> bit & 1 and
-                not (bit in TAINT_LAB_CAUSES and _first(d, TAINT_LAB_CAUSES[bit]))]
+                not (bit in TAINT_LAB_CAUSES and _first(d, TAINT_LAB_CAUSES[bit]) and
+                     not _first(d, TAINT_OTHER_CAUSES[bit]))]
     except ValueError:
         bits = ["unreadable: %s" % v]
     lockups = state.get("softlockup_count", "missing")
@@ -492,6 +501,11 @@ def check_taint():
     cases = [(64, "", "0", TAINT),
              (64, noiommu, "0", None),
              (64 | 512, noiommu, "0", TAINT),
+             (64, noiommu + "\npci 0000:01:00.0: setpci: Unexpected write to kernel-exclusive "
+              "config offset 4", "0", TAINT),
+             (64, noiommu + "\nSetting dangerous option foo.bar - tainting kernel", "0", TAINT),
+             (64, "Setting dangerous option vfio.enable_unsafe_noiommu_mode - tainting kernel",
+              "0", None),
              (16384, "", "0", None),
              (16384, "", "1", SOFTLOCKUP),
              (0, "", "2", SOFTLOCKUP),
