@@ -33,6 +33,7 @@
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -259,13 +260,19 @@ struct p2pbuf_lab_thread {
 static int p2pbuf_lab_spin_fn(void *data)
 {
 	struct p2pbuf_lab_thread *s = data;
-	unsigned int i;
+	ktime_t end = ktime_add_ms(ktime_get(), s->ms);
 
 	if (!s->preemptible)
 		preempt_disable();
-	/* Never sleeps: no quiescent state for RCU tasks either way. */
-	for (i = 0; i < s->ms; i++)
-		mdelay(1);
+	/*
+	 * Never sleeps: no quiescent state for RCU tasks either way. The end
+	 * is on the clock the watchdogs read, not a count of mdelay(1): on a
+	 * loaded TCG host the delay loop ran short (6000 x mdelay(1) ended
+	 * within 4.2 s of guest time), too close to the 2 s after which the
+	 * soft lockup watchdog reports with watchdog_thresh = 1.
+	 */
+	while (ktime_before(ktime_get(), end))
+		cpu_relax();
 	if (!s->preemptible)
 		preempt_enable();
 	kthread_complete_and_exit(&s->done, 0);
