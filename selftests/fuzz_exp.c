@@ -29,6 +29,7 @@ int fuzz_exp_slot(struct fuzz *f)
 	if (f->exp[!s] >= 0)
 		return !s;
 	f->exp[s] = open(f->exp_node, O_RDWR | O_CLOEXEC);
+	fuzz_note(f, "open exporter slot %d: fd %d", s, f->exp[s]);
 	if (f->exp[s] < 0)
 		fuzz_fail(f, "open %s: %s", f->exp_node, strerror(errno));
 	return f->exp[s] < 0 ? -1 : s;
@@ -40,6 +41,7 @@ void fuzz_exp_open_close(struct fuzz *f)
 
 	if (f->exp[s] < 0) {
 		f->exp[s] = open(f->exp_node, O_RDWR | O_CLOEXEC);
+		fuzz_note(f, "open exporter slot %d: fd %d", s, f->exp[s]);
 		fuzz_result(f, "open(exporter)", f->exp[s] < 0 ? errno : 0, 0);
 		return;
 	}
@@ -51,6 +53,7 @@ void fuzz_exp_open_close(struct fuzz *f)
 			fuzz_revoke_buf(f, b);
 		f->buf[b].owner = -1;
 	}
+	fuzz_note(f, "close exporter slot %d (fd %d)", s, f->exp[s]);
 	fuzz_result(f, "close(exporter)", close(f->exp[s]) ? errno : 0, 0);
 	f->exp[s] = -1;
 }
@@ -200,6 +203,7 @@ void fuzz_exp_export(struct fuzz *f)
 	e.fd = -1;
 	ret = fuzz_ioctl(f, f->exp[s], P2PBUF_EXP_EXPORT, &e, sizeof(e),
 			 fault, &want);
+	fuzz_note(f, "EXPORT slot %d buf %d: %d, fd %d", s, b, ret, ret ? -1 : e.fd);
 	if (!fuzz_result(f, "EXPORT", ret, want) || ret)
 		return;
 	for (i = 0; i < e.nr_ranges; i++)
@@ -281,6 +285,8 @@ void fuzz_exp_revoke(struct fuzz *f)
 	}
 	rv.count = 0xdead;
 	ret = fuzz_ioctl(f, f->exp[s], cmd, &rv, sizeof(rv), fault, &want);
+	fuzz_note(f, "%s slot %d buf %d fd %d flags %#x: %d", revoke ? "REVOKE" : "RESTORE",
+		  s, b, rv.fd, rv.flags, ret);
 	if (!fuzz_result(f, revoke ? "REVOKE" : "RESTORE", ret, want) || ret)
 		return;
 	want = fuzz_revoke_model(f, s, b, revoke);
@@ -358,6 +364,8 @@ void fuzz_exp_query(struct fuzz *f)
 			q.reserved = 1ULL << fuzz_rand(f, 64);
 	}
 	ret = fuzz_ioctl(f, f->exp[s], P2PBUF_EXP_QUERY, &q, sizeof(q), fault, &want);
+	fuzz_note(f, "QUERY slot %d buf %d (owner %d%s) fd %d: %d", s, b, f->buf[b].owner,
+		  f->buf[b].foreign ? ", foreign" : "", q.fd, ret);
 	if (fuzz_result(f, "QUERY", ret, want) && !ret)
 		fuzz_query_check(f, b, &q, att, cap);
 }
@@ -368,6 +376,7 @@ void fuzz_buf_close(struct fuzz *f)
 
 	if (b < 0)
 		return;
+	fuzz_note(f, "close buf %d (fd %d)", b, f->buf[b].fd);
 	fuzz_result(f, "close(dma-buf)", close(f->buf[b].fd) ? errno : 0, 0);
 	f->buf[b].fd = -1;
 	fuzz_put_buf(f, b);

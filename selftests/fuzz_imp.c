@@ -28,6 +28,7 @@ static int fuzz_imp_slot(struct fuzz *f)
 	if (f->imp[i].fd >= 0)
 		return i;
 	f->imp[i] = (struct fuzz_imp){ .fd = open(f->imp_node, O_RDWR | O_CLOEXEC) };
+	fuzz_note(f, "open importer %d: fd %d", i, f->imp[i].fd);
 	if (f->imp[i].fd < 0)
 		fuzz_fail(f, "open %s: %s", f->imp_node, strerror(errno));
 	return f->imp[i].fd < 0 ? -1 : i;
@@ -79,6 +80,7 @@ void fuzz_imp_open_close(struct fuzz *f)
 
 	if (f->imp[i].fd < 0) {
 		f->imp[i] = (struct fuzz_imp){ .fd = open(f->imp_node, O_RDWR | O_CLOEXEC) };
+		fuzz_note(f, "open importer %d: fd %d", i, f->imp[i].fd);
 		fuzz_result(f, "open(importer)", f->imp[i].fd < 0 ? errno : 0, 0);
 		return;
 	}
@@ -86,6 +88,7 @@ void fuzz_imp_open_close(struct fuzz *f)
 	for (k = 0; k < FUZZ_IMPORTS; k++)
 		if (f->import[k].used && f->import[k].imp == i)
 			fuzz_drop_import(f, k);
+	fuzz_note(f, "close importer %d (fd %d)", i, f->imp[i].fd);
 	fuzz_result(f, "close(importer)", close(f->imp[i].fd) ? errno : 0, 0);
 	f->imp[i] = (struct fuzz_imp){ .fd = -1 };
 }
@@ -160,6 +163,7 @@ void fuzz_imp_import(struct fuzz *f)
 		in.reserved = 1ULL << fuzz_rand(f, 64);
 	ret = fuzz_ioctl(f, f->imp[i].fd, P2PBUF_IMP_IMPORT, &in, sizeof(in),
 			 fault, &want);
+	fuzz_note(f, "IMPORT importer %d buf %d fd %d: %d", i, b, in.fd, ret);
 	if (!fuzz_result(f, "IMPORT", ret, want) || ret)
 		return;
 	if (!in.handle || fuzz_find(f, i, in.handle) >= 0 || in.size != f->buf[b].size)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,28 @@ void fuzz_fail(struct fuzz *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Record one call (which slots, which descriptors) for the failure report. */
+void fuzz_note(struct fuzz *f, const char *fmt, ...)
+{
+	char *line = f->history[f->nr_history++ % FUZZ_HISTORY];
+	int n;
+	va_list ap;
+
+	n = snprintf(line, sizeof(f->history[0]), "call %lu: ", f->call);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(f->history[0]) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* The calls fuzz_note() kept, oldest first. */
+void fuzz_print_history(const struct fuzz *f)
+{
+	unsigned long i = f->nr_history > FUZZ_HISTORY ? f->nr_history - FUZZ_HISTORY : 0;
+
+	for (; i < f->nr_history; i++)
+		printf("# fuzz: %s\n", f->history[i % FUZZ_HISTORY]);
+}
+
 static const char *fuzz_errname(int err)
 {
 	static char buf[32];
@@ -122,6 +145,18 @@ enum fuzz_fault fuzz_pick_fault(struct fuzz *f)
 }
 
 /*
+ * The smallest argsz @cmd takes: its structure's first ABI version. Only
+ * QUERY has grown since (revoke_reasons and reserved2 after reserved).
+ */
+static size_t fuzz_minsz(unsigned long cmd, size_t size)
+{
+	if (cmd == P2PBUF_EXP_QUERY)
+		return offsetof(struct p2pbuf_exp_query, reserved) +
+		       sizeof(((struct p2pbuf_exp_query *)0)->reserved);
+	return size;
+}
+
+/*
  * Issue @cmd with the structure @arg of @size bytes (argsz already @size),
  * placed and sized as @fault says, and copy the structure back. @want is
  * the result of the valid call; a fault that must fail replaces it.
@@ -131,6 +166,7 @@ enum fuzz_fault fuzz_pick_fault(struct fuzz *f)
 int fuzz_ioctl(struct fuzz *f, int fd, unsigned long cmd, void *arg,
 	       size_t size, enum fuzz_fault fault, int *want)
 {
+	size_t minsz = fuzz_minsz(cmd, size);
 	char *p = f->area;
 	__u32 argsz = size;
 	int ret;
@@ -141,7 +177,12 @@ int fuzz_ioctl(struct fuzz *f, int fd, unsigned long cmd, void *arg,
 		argsz = size + 8 * (1 + fuzz_rand(f, 8));
 		break;
 	case FUZZ_SHORT:
-		argsz = fuzz_rand(f, size);
+		/* Between the first ABI version and today's: still valid. */
+		if (minsz < size && fuzz_rand(f, 2)) {
+			argsz = minsz + fuzz_rand(f, size - minsz);
+			break;
+		}
+		argsz = fuzz_rand(f, minsz);
 		*want = EINVAL;
 		break;
 	case FUZZ_TAIL:

@@ -24,6 +24,7 @@
 #define FUZZ_EVENTS	64	/* the importer's event ring */
 #define FUZZ_BAR	2	/* the provider BAR the buffers come from */
 #define FUZZ_RANGES	3	/* ranges of a valid EXPORT, at most */
+#define FUZZ_HISTORY	24	/* calls fuzz_note() keeps */
 
 /* One dma-buf: ours (owned by an exporter file until it closes) or foreign. */
 struct fuzz_buf {
@@ -79,6 +80,9 @@ struct fuzz {
 	unsigned long nr_ok, nr_err, nr_events;
 	unsigned long bad;
 	char first[320];
+	/* The last FUZZ_HISTORY calls on descriptors, printed on a failure. */
+	char history[FUZZ_HISTORY][80];
+	unsigned long nr_history;
 
 	int exp[FUZZ_EXPS];
 	struct fuzz_imp imp[FUZZ_IMPS];
@@ -94,7 +98,7 @@ struct fuzz {
 enum fuzz_fault {
 	FUZZ_NONE,
 	FUZZ_ZERO_TAIL,		/* argsz larger, tail zero: accepted */
-	FUZZ_SHORT,		/* argsz below the structure: -EINVAL */
+	FUZZ_SHORT,		/* argsz below the first ABI version: -EINVAL */
 	FUZZ_TAIL,		/* argsz larger, tail not zero: -E2BIG */
 	FUZZ_PAST_END,		/* argsz runs into the guard page: -EFAULT */
 	FUZZ_NULL,		/* NULL argument: -EFAULT */
@@ -110,6 +114,8 @@ __u32 fuzz_map_type(const char *name);
 bool foreign_dmabuf_probe(void);
 unsigned int fuzz_rand(struct fuzz *f, unsigned int n);
 void fuzz_fail(struct fuzz *f, const char *fmt, ...);
+void fuzz_note(struct fuzz *f, const char *fmt, ...);
+void fuzz_print_history(const struct fuzz *f);
 bool fuzz_result(struct fuzz *f, const char *what, int got, int want);
 enum fuzz_fault fuzz_pick_fault(struct fuzz *f);
 int fuzz_ioctl(struct fuzz *f, int fd, unsigned long cmd, void *arg,

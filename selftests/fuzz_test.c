@@ -148,6 +148,8 @@ TEST_F_TIMEOUT(fuzz, random_ioctls, FUZZ_TIMEOUT)
 	}
 	ksft_print_msg("fuzz: %lu calls done: %lu ok, %lu expected errors, %lu events read\n",
 		       i, f->nr_ok, f->nr_err, f->nr_events);
+	if (f->bad)
+		fuzz_print_history(f);
 	ASSERT_EQ(0UL, f->bad)
 		TH_LOG("seed %llu, call %lu: %s (replay: %s=%llu %s=%lu)",
 		       f->seed, f->call, f->first, "P2PBUF_FUZZ_SEED", f->seed,
