@@ -55,7 +55,7 @@ TEST_F_TIMEOUT(safe, heap_readonly_refuses_dma_to_buf, 120)
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	dmabuf = safe_heap_buf(SAFE_BUF_SIZE, O_RDONLY);
 	if (dmabuf < 0)
-		SKIP(return, "no system dma-heap (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no system dma-heap (%s)", strerror(-dmabuf));
 	ASSERT_EQ(O_RDONLY, fcntl(dmabuf, F_GETFL) & O_ACCMODE);
 	cpu = mmap(NULL, SAFE_BUF_SIZE, PROT_READ, MAP_SHARED, dmabuf, 0);
 	ASSERT_NE(MAP_FAILED, cpu);
@@ -123,7 +123,7 @@ TEST_F_TIMEOUT(safe, readonly_fd_through_scm_rights, 120)
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	ro = safe_heap_buf(SAFE_BUF_SIZE, O_RDONLY);
 	if (ro < 0)
-		SKIP(return, "no system dma-heap (%s)", strerror(-ro));
+		p2pbuf_feature_missing(return, "no system dma-heap (%s)", strerror(-ro));
 	rw = safe_heap_buf(SAFE_BUF_SIZE, O_RDWR);
 	ASSERT_LE(0, rw);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
@@ -228,7 +228,7 @@ TEST_F_TIMEOUT(safe, heap_writeonly_refuses_dma_from_buf, 120)
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	dmabuf = safe_heap_buf(SAFE_BUF_SIZE, O_WRONLY);
 	if (dmabuf < 0)
-		SKIP(return, "no system dma-heap (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no system dma-heap (%s)", strerror(-dmabuf));
 	ASSERT_EQ(O_WRONLY, fcntl(dmabuf, F_GETFL) & O_ACCMODE);
 	imp_pattern(in, sizeof(in), 43);
 	h = safe_expect_writeonly(_metadata, self->fd, dmabuf,
@@ -276,8 +276,8 @@ TEST_F_TIMEOUT(safe, no_access_mode_refused, 60)
 
 	dmabuf = safe_heap_buf(SAFE_BUF_SIZE, O_ACCMODE);
 	if (dmabuf < 0)
-		SKIP(return, "no system dma-heap buffer of mode 3 (%s)",
-		     strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no system dma-heap buffer of mode 3 (%s)",
+				       strerror(-dmabuf));
 	ASSERT_EQ(O_ACCMODE, fcntl(dmabuf, F_GETFL) & O_ACCMODE);
 	EXPECT_EQ(-EACCES, imp_import(self->fd, dmabuf, 0, &h, NULL));
 	EXPECT_EQ(-ENOENT, imp_status(self->fd, 1, &st));
@@ -297,7 +297,7 @@ TEST_F_TIMEOUT(safe, udmabuf_import_is_writable, 120)
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	dmabuf = imp_udmabuf(SAFE_BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf (%s)", strerror(-dmabuf));
 	EXPECT_EQ(O_RDWR, fcntl(dmabuf, F_GETFL) & O_ACCMODE);
 	cpu = mmap(NULL, SAFE_BUF_SIZE, PROT_READ, MAP_SHARED, memfd, 0);
 	ASSERT_NE(MAP_FAILED, cpu);

@@ -50,7 +50,7 @@ TEST_F_TIMEOUT(safe, classify_1g_udmabuf, 480)
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	limit = safe_read_num(UDMABUF_LIMIT);
 	if (limit < 0)
-		SKIP(return, "no %s", UDMABUF_LIMIT);
+		p2pbuf_feature_missing(return, "no %s", UDMABUF_LIMIT);
 	snprintf(old, sizeof(old), "%lld", limit);
 	ASSERT_EQ(0, safe_write_str(UDMABUF_LIMIT, "1024"));
 	t0 = imp_now_ms();
@@ -135,14 +135,14 @@ TEST_F_TIMEOUT(safe, fence_wait_without_resv_lock, 120)
 		SKIP(return, "%s has no DMA engine backend", self->bdf);
 	dev = labexp_open();
 	if (dev < 0)
-		SKIP(return, "no lab test exporter %s (%s)", LABEXP_NODE,
-		     strerror(-dev));
+		p2pbuf_feature_missing(return, "no lab test exporter %s (%s)", LABEXP_NODE,
+				       strerror(-dev));
 	if (safe_ram_unreachable(self->bdf))
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	p2pbuf_debugfs_mount();
 	timeline = open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC);
 	if (timeline < 0)
-		SKIP(return, "no sw_sync (%s)", strerror(errno));
+		p2pbuf_feature_missing(return, "no sw_sync (%s)", strerror(errno));
 	dmabuf = labexp_ioctl(dev, LABEXP_CREATE, SAFE_BUF_SIZE);
 	ASSERT_LE(0, dmabuf);
 	ASSERT_EQ(0, imp_import(self->fd, dmabuf, 0, &t.handle, NULL));
@@ -204,8 +204,8 @@ TEST_F_TIMEOUT(safe, user_copy_outside_file_lock, 120)
 
 	dev = labexp_open();
 	if (dev < 0)
-		SKIP(return, "no lab test exporter %s (%s)", LABEXP_NODE,
-		     strerror(-dev));
+		p2pbuf_feature_missing(return, "no lab test exporter %s (%s)", LABEXP_NODE,
+				       strerror(-dev));
 	if (safe_ram_unreachable(self->bdf))
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	dmabuf = labexp_ioctl(dev, LABEXP_CREATE, SAFE_BUF_SIZE);

@@ -20,7 +20,7 @@ TEST_F_TIMEOUT(safe, pinned_import_needs_opener_cap, 60)
 
 	dmabuf = imp_udmabuf(SAFE_BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf (%s)", strerror(-dmabuf));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -68,7 +68,7 @@ TEST_F_TIMEOUT(safe, raw_addresses_follow_opener, 60)
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	dmabuf = imp_udmabuf(SAFE_BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf (%s)", strerror(-dmabuf));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -120,8 +120,8 @@ TEST_F(safe, pin_counted_by_exporter)
 
 	dev = labexp_open();
 	if (dev < 0)
-		SKIP(return, "no lab test exporter %s (%s)", LABEXP_NODE,
-		     strerror(-dev));
+		p2pbuf_feature_missing(return, "no lab test exporter %s (%s)", LABEXP_NODE,
+				       strerror(-dev));
 	if (safe_ram_unreachable(self->bdf))
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	dmabuf = labexp_ioctl(dev, LABEXP_CREATE, SAFE_BUF_SIZE);
@@ -163,8 +163,8 @@ TEST_F(safe, invalidate_unpins_pinned)
 
 	dev = labexp_open();
 	if (dev < 0)
-		SKIP(return, "no lab test exporter %s (%s)", LABEXP_NODE,
-		     strerror(-dev));
+		p2pbuf_feature_missing(return, "no lab test exporter %s (%s)", LABEXP_NODE,
+				       strerror(-dev));
 	if (safe_ram_unreachable(self->bdf))
 		SKIP(return, "%s", safe_ram_unreachable(self->bdf));
 	dmabuf = labexp_ioctl(dev, LABEXP_CREATE, SAFE_BUF_SIZE);
@@ -213,8 +213,8 @@ TEST_F(safe, no_event_for_handle_never_returned)
 
 	dev = labexp_open();
 	if (dev < 0)
-		SKIP(return, "no lab test exporter %s (%s)", LABEXP_NODE,
-		     strerror(-dev));
+		p2pbuf_feature_missing(return, "no lab test exporter %s (%s)", LABEXP_NODE,
+				       strerror(-dev));
 	dmabuf = labexp_ioctl(dev, LABEXP_CREATE, SAFE_BUF_SIZE);
 	ASSERT_LE(0, dmabuf);
 	p0 = labexp_counter("pinned");
@@ -270,10 +270,10 @@ TEST_F(safe, pin_budget_edquot)
 
 	old = safe_read_num(PIN_BUDGET_PARAM);
 	if (old < 0)
-		SKIP(return, "no %s (%s)", PIN_BUDGET_PARAM, strerror(-old));
+		p2pbuf_feature_missing(return, "no %s (%s)", PIN_BUDGET_PARAM, strerror(-old));
 	dmabuf = imp_udmabuf(SAFE_BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf (%s)", strerror(-dmabuf));
 	snprintf(val, sizeof(val), "%u", 2 * SAFE_BUF_SIZE);
 	ASSERT_EQ(0, safe_write_str(PIN_BUDGET_PARAM, val));
 

@@ -49,7 +49,7 @@ TEST_F(imp, map_cycles_debugfs_reports_every_cycle)
 	p2pbuf_debugfs_mount();
 	snprintf(path, sizeof(path), CYCLES_PATH, self->bdf);
 	if (access(path, F_OK))
-		SKIP(return, "no map_cycles of %s in debugfs", self->bdf);
+		p2pbuf_feature_missing(return, "no map_cycles of %s in debugfs", self->bdf);
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
 		p2pbuf_feature_missing(return, "no udmabuf to import (%s)", strerror(-dmabuf));
@@ -95,12 +95,12 @@ TEST_F(imp, map_and_unmap_traced)
 	__u32 h;
 
 	if (imp_trace_event("p2pbuf_imp_map", 1))
-		SKIP(return, "no p2pbuf_imp tracepoints in tracefs");
+		p2pbuf_feature_missing(return, "no p2pbuf_imp tracepoints in tracefs");
 	ASSERT_EQ(0, imp_trace_event("p2pbuf_imp_unmap", 1));
 	ASSERT_EQ(0, imp_trace_clear());
 	dmabuf = imp_udmabuf(BUF_SIZE, &memfd);
 	if (dmabuf < 0)
-		SKIP(return, "no udmabuf to import (%s)", strerror(-dmabuf));
+		p2pbuf_feature_missing(return, "no udmabuf to import (%s)", strerror(-dmabuf));
 	ASSERT_EQ(0, imp_import(self->fd, dmabuf, 0, &h, NULL));
 	ASSERT_EQ(0, imp_map(self->fd, h, &m, NULL, 0));
 	ASSERT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_UNMAP, h));
@@ -134,7 +134,7 @@ TEST_F_TIMEOUT(vfio, revoke_traced, 120)
 	__u32 h1, h2;
 
 	if (imp_trace_event("p2pbuf_imp_invalidate", 1))
-		SKIP(return, "no p2pbuf_imp tracepoints in tracefs");
+		p2pbuf_feature_missing(return, "no p2pbuf_imp tracepoints in tracefs");
 	ASSERT_EQ(0, imp_trace_clear());
 	dmabuf = imp_vfio_dmabuf(&self->v, VFIO_REGION, 0, VFIO_LEN);
 	ASSERT_LE(0, dmabuf) TH_LOG("VFIO_DEVICE_FEATURE_DMA_BUF: %s",

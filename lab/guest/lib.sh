@@ -105,9 +105,9 @@ guest_setup() {
 		edu_dma_bits="${P2PBUF_EDU_DMA_BITS:-64}"
 	ktap_check "bind provider to p2pbuf_exporter" guest_bind "$P2PBUF_PROVIDER_BDF" p2pbuf_exporter
 	ktap_check "bind initiator to p2pbuf_importer" guest_bind "$P2PBUF_INITIATOR_BDF" p2pbuf_importer
-	# The lab's test exporter (lab/test-modules/p2pbuf_labexp); its tests
-	# skip with the reason when it is missing.
-	guest_insmod p2pbuf_labexp || guest_log "insmod p2pbuf_labexp failed"
+	# The lab's test exporter (lab/test-modules/p2pbuf_labexp): the lab
+	# guarantees it, and its tests fail in the lab when it is missing.
+	ktap_check "insmod p2pbuf_labexp" guest_insmod p2pbuf_labexp
 	for m in $P2PBUF_EXTRA_MODULES; do
 		insmod "$m" || echo "p2pbuf-lab: insmod $m failed"
 	done
