@@ -95,7 +95,7 @@ guest_setup() {
 	P2PBUF_PROVIDER_BDF=$(guest_find_pci 0x1af4:0x1110 "$P2PBUF_VFIO_BDF")
 	P2PBUF_INITIATOR_BDF=$(guest_find_pci 0x1234:0x11e8)
 	export P2PBUF_PROVIDER_BDF P2PBUF_INITIATOR_BDF
-	ktap_begin "$R/lab.ktap" 13
+	ktap_begin "$R/lab.ktap" 14
 	ktap_check "topology: provider ivshmem present ($P2PBUF_PROVIDER_BDF)" test -n "$P2PBUF_PROVIDER_BDF"
 	ktap_check "topology: initiator edu present ($P2PBUF_INITIATOR_BDF)" test -n "$P2PBUF_INITIATOR_BDF"
 	ktap_check "topology: vfio ivshmem present ($P2PBUF_VFIO_BDF)" test -e "/sys/bus/pci/devices/$P2PBUF_VFIO_BDF"
