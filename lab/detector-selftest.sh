@@ -42,6 +42,10 @@ LAB_KTAP_LOG=$res/step.log
 BOOT_A="lockdep_unlock warn atomic_sleep ubsan kasan dma leak oops"
 BOOT_B="lockdep_freed hung stall exp_stall tasks_stall kmemleak_off"
 APPEND_B="dma_debug=off"
+# Boot C runs revoke_bound_canary first, then the third lockdep report
+# (lockdep reports once a boot).
+BOOT_C="lockdep_exit_held"
+SUITES_C="revoke_bound_canary detector_probe"
 
 # boot NAME APPEND REQUESTS [SUITE]: one boot; summary.py's verdict in
 # NAME/summary.txt and its exit status in NAME/summary.rc.
@@ -54,7 +58,8 @@ boot() {
 		"$P2PBUF_TOP/lab/vm.sh" switch check "$res/$name" >&2 || rc=$?
 	[ "$rc" -eq 0 ] || echo "guest did not finish (status $rc)" > "$res/$name/boot-failed"
 	rc=0
-	python3 "$P2PBUF_TOP/lab/summary.py" "$res" "$name" -- "$suite" \
+	# shellcheck disable=SC2086 # SUITE may name more than one
+	python3 "$P2PBUF_TOP/lab/summary.py" "$res" "$name" -- $suite \
 		> "$res/$name/summary.txt" 2>&1 || rc=$?
 	echo "$rc" > "$res/$name/summary.rc"
 	lab_log "detectors: boot $name: $(cat "$res/$name/boot-seconds" 2> /dev/null) s"
@@ -113,13 +118,13 @@ t0=$(date +%s)
 # revoke_bound_ms with the lab's slow importer (docs/revoke.rst).
 if [ "${P2PBUF_PARALLEL:-2}" -ge 2 ]; then
 	boot detect-a "" "$BOOT_A" &
-	boot detect-c "" "" revoke_bound_canary &
+	boot detect-c "" "$BOOT_C" "$SUITES_C" &
 	boot detect-b "$APPEND_B" "$BOOT_B"
 	wait
 else
 	boot detect-a "" "$BOOT_A"
 	boot detect-b "$APPEND_B" "$BOOT_B"
-	boot detect-c "" "" revoke_bound_canary
+	boot detect-c "" "$BOOT_C" "$SUITES_C"
 fi
 lab_log "detectors: boots took $(($(date +%s) - t0)) s"
 
@@ -127,6 +132,8 @@ A=detect-a
 B=detect-b
 ktap_step "lockdep bad unlock balance fails the run" fails $A "lockdep report" "bad unlock balance"
 ktap_step "lockdep held lock freed fails the run" fails $B "lockdep report" "held lock freed"
+ktap_step "lockdep lock held at thread exit fails the run" \
+	fails detect-c "lockdep report" "still has locks held"
 ktap_step "lockdep switched off (end of boot) fails the run" \
 	fails $A "lockdep switched off" "debug_locks = 0.*why: WARNING: bad unlock balance"
 ktap_step "kernel WARNING fails the run" fails $A "kernel WARNING" "deliberate warning"
@@ -148,6 +155,7 @@ ktap_step "kmemleak helper p2pbuf_kmemleak_ours() leaves it out" \
 ktap_step "Oops fails the run" fails $A "Oops" "p2pbuf_lab_oops"
 ktap_step "hung task fails the run" fails $B "hung task" "p2pbuf_lab_(hold|wait)"
 ktap_step "hung task blocker line is named" fails $B "hung task" "\(.*blocker"
+ktap_step "hung task in I/O wait is named" fails $B "hung task" "blocked in I/O wait for more than"
 ktap_step "RCU stall fails the run" fails $B "RCU stall"
 ktap_step "RCU expedited stall is named" fails $B "RCU stall" "expedited stall"
 ktap_step "RCU tasks stall is named" fails $B "RCU stall" "RCU tasks"

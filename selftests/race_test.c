@@ -64,6 +64,7 @@ struct race_ctx {
 	int attached_first;	/* imported before the racing close */
 	unsigned char *bar;	/* BAR 2 through sysfs, or MAP_FAILED */
 	unsigned char dma_data[64];	/* what a DMA read must return */
+	unsigned char dma_wdata[64];	/* what the last DMA write wrote */
 };
 
 FIXTURE(race) {

@@ -11,6 +11,8 @@
  * file) while worker 2 revokes, queries and restores the buffer. Now and
  * then worker 0 reads 64 bytes across the two ranges by DMA: a read that
  * succeeds must return what the CPU wrote into the BAR before the race.
+ * As often it writes 64 new bytes into the second range by DMA: a write
+ * that succeeds must be in the BAR, as the CPU reads it, once it returns.
  */
 
 /* BAR offset of byte @off of a buffer of race_ranges. */
@@ -21,6 +23,7 @@ static __u64 race_bar_off(__u64 off)
 }
 
 #define RACE_DMA_OFF	(R_LEN - 32)
+#define RACE_DMA_WOFF	(R_LEN + 4096)
 
 /* Map BAR 2 and write the bytes the racing DMA reads; 0 or -errno. */
 static int race_bar_setup(struct race_ctx *c)
@@ -42,8 +45,31 @@ static int race_bar_setup(struct race_ctx *c)
 	for (i = 0; i < sizeof(c->dma_data); i++) {
 		c->dma_data[i] = (unsigned char)(0x3d + 11 * i);
 		c->bar[race_bar_off(RACE_DMA_OFF + i)] = c->dma_data[i];
+		c->bar[race_bar_off(RACE_DMA_WOFF + i)] = 0;
 	}
 	return 0;
+}
+
+/* A DMA write racing the revoke: when it succeeds, the BAR holds it. */
+static void race_dma_write(struct race_ctx *c, __u32 handle, unsigned int i)
+{
+	unsigned char seen[sizeof(c->dma_wdata)];
+	struct p2pbuf_imp_dma d = {
+		.argsz = sizeof(d), .flags = P2PBUF_IMP_DMA_TO_BUF,
+		.handle = handle, .offset = RACE_DMA_WOFF,
+		.length = sizeof(c->dma_wdata), .data = (uintptr_t)c->dma_wdata,
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(c->dma_wdata); k++)
+		c->dma_wdata[k] = (unsigned char)(i + 7 * k + 1);
+	if (race_check(c->log, "DMA write", race_err(ioctl(c->imp[0], P2PBUF_IMP_DMA, &d)),
+		       RACE_OK(0, ENXIO)))
+		return;
+	for (k = 0; k < sizeof(seen); k++)
+		seen[k] = c->bar[race_bar_off(RACE_DMA_WOFF + k)];
+	if (memcmp(seen, c->dma_wdata, sizeof(seen)))
+		race_fail(c->log, "DMA write returned 0, but the BAR does not hold the data");
 }
 
 static void mapper_work(struct race_ctx *c, unsigned int w, unsigned int i)
@@ -71,6 +97,8 @@ static void mapper_work(struct race_ctx *c, unsigned int w, unsigned int i)
 		    memcmp(data, c->dma_data, sizeof(data)))
 			race_fail(c->log, "DMA read returned other data than the BAR holds");
 	}
+	if (!err && w == 0 && i % 64 == 32)
+		race_dma_write(c, c->handle[w], i);
 	/* Unmapped by an invalidation since: -ENXIO; never mapped: only that. */
 	race_check(c->log, "UNMAP",
 		   race_err(imp_handle_op(c->imp[w], P2PBUF_IMP_UNMAP, c->handle[w])),

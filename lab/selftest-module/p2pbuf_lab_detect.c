@@ -7,6 +7,7 @@
  * Write a request to /sys/kernel/debug/p2pbuf_lab_detect/provoke:
  *	lockdep_unlock	unlock a mutex that is not held (bad unlock balance)
  *	lockdep_freed	free memory that holds a held mutex (held lock freed)
+ *	lockdep_exit_held a thread exits holding a mutex (still has locks held)
  *	kasan		read one byte past a kmalloc()ed buffer
  *	ubsan		index an array one past its end
  *	leak		allocate 64 bytes and 16 KiB in a thread that forgets them
@@ -14,7 +15,8 @@
  *	warn		WARN()
  *	atomic_sleep	might_sleep() with preemption off
  *	oops		NULL write in a thread of its own
- *	hung		a thread holds a mutex until "release", another waits on it
+ *	hung		a thread holds a mutex until "release", waiting in I/O
+ *			wait, and another waits on the mutex
  *	release		let the "hung" threads go and wait for them
  *	stall <ms>	spin <ms> with preemption off (RCU stall, soft lockup)
  *			while a thread waits for a normal RCU grace period
@@ -55,6 +57,9 @@ static bool p2pbuf_lab_hung_started;
 
 /* "lockdep_unlock": a mutex nobody holds, unlocked once. */
 static DEFINE_MUTEX(p2pbuf_lab_idle_lock);
+/* Taken by a thread that exits with it: nothing may take it again. */
+static DEFINE_MUTEX(p2pbuf_lab_exit_lock);
+static DECLARE_COMPLETION(p2pbuf_lab_exit_done);
 
 struct p2pbuf_lab_locked {
 	struct mutex lock;	/* held while the structure is freed */
@@ -183,6 +188,27 @@ put_pdev:
 	return ret;
 }
 
+static int p2pbuf_lab_exit_held_fn(void *unused)
+{
+	mutex_lock(&p2pbuf_lab_exit_lock);
+	/* do_exit() checks that the task holds no lock: it does. */
+	kthread_complete_and_exit(&p2pbuf_lab_exit_done, 0);
+}
+
+/* Once per boot: the mutex stays held by the thread that exited. */
+static int p2pbuf_lab_exit_held(void)
+{
+	struct task_struct *t;
+
+	if (mutex_is_locked(&p2pbuf_lab_exit_lock))
+		return -EBUSY;
+	t = kthread_run(p2pbuf_lab_exit_held_fn, NULL, "p2pbuf_lab_exit");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	wait_for_completion(&p2pbuf_lab_exit_done);
+	return 0;
+}
+
 static int p2pbuf_lab_oops_fn(void *unused)
 {
 	int *p = NULL;
@@ -195,7 +221,8 @@ static int p2pbuf_lab_oops_fn(void *unused)
 static int p2pbuf_lab_hold_fn(void *unused)
 {
 	mutex_lock(&p2pbuf_lab_hung_lock);
-	wait_for_completion(&p2pbuf_lab_release);
+	/* In I/O wait: the hung-task report's other form. */
+	wait_for_completion_io(&p2pbuf_lab_release);
 	mutex_unlock(&p2pbuf_lab_hung_lock);
 	kthread_complete_and_exit(&p2pbuf_lab_hung_done[0], 0);
 }
@@ -342,6 +369,8 @@ static int p2pbuf_lab_provoke(char *req)
 	}
 	if (!strcmp(what, "lockdep_freed"))
 		return p2pbuf_lab_lockdep_freed();
+	if (!strcmp(what, "lockdep_exit_held"))
+		return p2pbuf_lab_exit_held();
 	if (!strcmp(what, "kasan"))
 		return p2pbuf_lab_kasan();
 	if (!strcmp(what, "ubsan"))
