@@ -33,7 +33,10 @@
 static unsigned long p2pbuf_imp_max_pinned_bytes = P2PBUF_IMP_MAX_PINNED_BYTES;
 module_param_named(max_pinned_bytes, p2pbuf_imp_max_pinned_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_pinned_bytes,
-		 "bytes of pinned imports one open file may hold, as the sum of their dma-buf sizes (0: none; default 1 GiB)");
+		 "bytes of pinned imports all open files together may hold, as the sum of their dma-buf sizes (0: none; default 1 GiB)");
+
+/* The dma-buf sizes of every live pinned import, of every file and device. */
+static atomic64_t p2pbuf_imp_pinned_bytes = ATOMIC64_INIT(0);
 
 /* ktime_get_ns() when @on (the tracepoint that reports it is enabled). */
 static u64 p2pbuf_imp_stamp(bool on)
@@ -147,19 +150,28 @@ static void p2pbuf_imp_buf_remove(struct p2pbuf_imp_file *file,
 	xa_erase(&file->imports, buf->handle);
 	file->nr_imports--;
 	if (buf->want_pin)
-		file->pinned_bytes -= buf->dmabuf->size;
+		atomic64_sub(buf->dmabuf->size, &p2pbuf_imp_pinned_bytes);
 	p2pbuf_imp_buf_destroy(buf, why);
 }
 
 /*
- * A pinned import of @size more bytes stays within max_pinned_bytes. The
- * sum cannot overflow: it is at most the parameter, imports at most 4096.
+ * Count a pinned import of @size bytes against max_pinned_bytes, which
+ * bounds all files together: a budget per file would let an opener with
+ * CAP_SYS_ADMIN pin it once per file it opens. False, with nothing
+ * counted, if the sum would exceed the parameter; it cannot overflow, as
+ * each addition keeps it at most the parameter. A parameter lowered at
+ * runtime refuses new pins only (the sum may stay above it).
  */
-static bool p2pbuf_imp_pin_budget_ok(struct p2pbuf_imp_file *file, u64 size)
+static bool p2pbuf_imp_pin_reserve(u64 size)
 {
 	u64 max = READ_ONCE(p2pbuf_imp_max_pinned_bytes);
+	s64 old = atomic64_read(&p2pbuf_imp_pinned_bytes);
 
-	return size <= max && file->pinned_bytes <= max - size;
+	do {
+		if (size > max || (u64)old > max - size)
+			return false;
+	} while (!atomic64_try_cmpxchg(&p2pbuf_imp_pinned_bytes, &old, old + size));
+	return true;
 }
 
 /*
@@ -231,7 +243,7 @@ err_detach:
  * Return: 0, or a negative errno with nothing created: -EBADF, -EINVAL (not
  * a dma-buf), -EACCES (the dma-buf file was opened neither for reading nor
  * for writing), -EPERM (pinned, and the opener lacked CAP_SYS_ADMIN),
- * -EDQUOT (pinned, beyond the file's max_pinned_bytes), -ENOSPC (too many
+ * -EDQUOT (pinned, beyond max_pinned_bytes), -ENOSPC (too many
  * imports), -ENOMEM, -EFAULT (with @fault set), -EINTR, or the exporter's
  * refusal from its attach or pin callback.
  */
@@ -244,6 +256,7 @@ int p2pbuf_imp_buf_import(struct p2pbuf_imp_file *file,
 	const char *why = "ok";
 	struct p2pbuf_imp_buf *buf;
 	struct dma_buf *dmabuf;
+	bool pin_counted = false;
 	u32 handle = 0;
 	int ret;
 
@@ -271,11 +284,12 @@ int p2pbuf_imp_buf_import(struct p2pbuf_imp_file *file,
 		ret = -EPERM;
 		goto err_put_dmabuf;
 	}
-	if (want_pin && !p2pbuf_imp_pin_budget_ok(file, dmabuf->size)) {
+	if (want_pin && !p2pbuf_imp_pin_reserve(dmabuf->size)) {
 		why = "beyond max_pinned_bytes";
 		ret = -EDQUOT;
 		goto err_put_dmabuf;
 	}
+	pin_counted = want_pin;
 	if (file->nr_imports >= P2PBUF_IMP_MAX_IMPORTS) {
 		why = "too many imports";
 		ret = -ENOSPC;
@@ -317,8 +331,6 @@ int p2pbuf_imp_buf_import(struct p2pbuf_imp_file *file,
 	/* Storing into the slot xa_alloc_cyclic() reserved does not allocate. */
 	xa_store(&file->imports, handle, buf, GFP_KERNEL_ACCOUNT);
 	file->nr_imports++;
-	if (want_pin)
-		file->pinned_bytes += dmabuf->size;
 	dma_resv_lock(dmabuf->resv, NULL);
 	buf->handle = handle;
 	if (buf->invalidations)
@@ -333,6 +345,8 @@ err_erase_handle:
 err_destroy:
 	trace_p2pbuf_imp_attach(dev, dmabuf, 0, buf->writable, want_pin, ret,
 				why);
+	if (pin_counted)
+		atomic64_sub(dmabuf->size, &p2pbuf_imp_pinned_bytes);
 	/* The destroy puts the dma-buf reference. */
 	p2pbuf_imp_buf_destroy(buf, "undo");
 	return ret;
@@ -343,6 +357,8 @@ err_put_dmabuf:
 	trace_p2pbuf_imp_attach(dev, dmabuf, 0,
 				dmabuf->file->f_mode & FMODE_WRITE, want_pin,
 				ret, why);
+	if (pin_counted)
+		atomic64_sub(dmabuf->size, &p2pbuf_imp_pinned_bytes);
 	dma_buf_put(dmabuf);
 	return ret;
 }

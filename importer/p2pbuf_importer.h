@@ -45,7 +45,7 @@ struct sg_table;
 #define P2PBUF_IMP_EVENT_QUEUE	64
 /* Imports per open file. */
 #define P2PBUF_IMP_MAX_IMPORTS	4096
-/* Default of the max_pinned_bytes parameter: pinned bytes per open file. */
+/* Default of the max_pinned_bytes parameter: pinned bytes of the module. */
 #define P2PBUF_IMP_MAX_PINNED_BYTES	SZ_1G
 
 /**
@@ -83,9 +83,6 @@ struct p2pbuf_imp_dev {
  *	under either.
  * @imports: handle -> struct p2pbuf_imp_buf; changed under @lock.
  * @nr_imports: entries in @imports, under @lock.
- * @pinned_bytes: total size of the pinned imports in @imports (pinned or
- *	waiting to pin again after an invalidation), under @lock; bounded by
- *	the max_pinned_bytes parameter.
  * @next_handle: cursor of the cyclic handle allocation, under @lock; a
  *	released handle is not reused until the 32-bit space wraps, so queued
  *	events of a released import do not name a new one.
@@ -104,7 +101,6 @@ struct p2pbuf_imp_file {
 	bool dead;
 	struct xarray imports;
 	unsigned int nr_imports;
-	u64 pinned_bytes;
 	u32 next_handle;
 	spinlock_t ev_lock;	/* event ring, @dead */
 	wait_queue_head_t ev_wait;
@@ -120,8 +116,8 @@ struct p2pbuf_imp_file {
  * @handle: the handle in @file->imports; 0 until IMPORT has copied it out,
  *	which keeps events from naming a handle userspace never got. Written
  *	under the dma_resv lock, which the invalidation callback holds.
- * @want_pin: imported with P2PBUF_IMP_IMPORT_PINNED; its size is counted
- *	in @file->pinned_bytes.
+ * @want_pin: imported with P2PBUF_IMP_IMPORT_PINNED; its size counts
+ *	against the max_pinned_bytes parameter until the import is released.
  * @readable: the dma-buf's file was opened for reading; without it the
  *	device never reads the buffer: P2PBUF_IMP_DMA_FROM_BUF is refused.
  * @writable: the dma-buf's file was opened for writing; without it the

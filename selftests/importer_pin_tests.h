@@ -255,10 +255,12 @@ TEST_F(safe, no_event_for_handle_never_returned)
 #define PIN_BUDGET_PARAM	IMP_PARAMS "/max_pinned_bytes"
 
 /*
- * A file's pinned imports may add up to max_pinned_bytes: beyond, IMPORT
- * with IMPORT_PINNED is -EDQUOT and creates nothing. Unpinned imports do not
- * count, another file has its own budget, a release gives its bytes back,
- * and 0 allows no pinned import at all. The parameter is restored.
+ * The pinned imports of all files may add up to max_pinned_bytes: beyond,
+ * IMPORT with IMPORT_PINNED is -EDQUOT and creates nothing. Unpinned imports
+ * do not count, another file shares the budget (a budget per file bounded
+ * nothing: one more open() gave one more), a release or a close gives its
+ * bytes back, and 0 allows no pinned import at all. The parameter is
+ * restored.
  */
 TEST_F(safe, pin_budget_edquot)
 {
@@ -295,13 +297,16 @@ TEST_F(safe, pin_budget_edquot)
 
 	fd2 = imp_open(bdf, sizeof(bdf));
 	EXPECT_LE(0, fd2);
+	if (fd2 >= 0)
+		EXPECT_EQ(-EDQUOT, imp_import(fd2, dmabuf, P2PBUF_IMP_IMPORT_PINNED,
+					      &h, NULL));
+	EXPECT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_RELEASE, h1));
 	if (fd2 >= 0) {
 		EXPECT_EQ(0, imp_import(fd2, dmabuf, P2PBUF_IMP_IMPORT_PINNED,
 					&h, NULL));
 		close(fd2);
 	}
 
-	EXPECT_EQ(0, imp_handle_op(self->fd, P2PBUF_IMP_RELEASE, h1));
 	EXPECT_EQ(0, imp_import(self->fd, dmabuf, P2PBUF_IMP_IMPORT_PINNED,
 				&h1, NULL));
 	EXPECT_EQ(-EDQUOT, imp_import(self->fd, dmabuf,

@@ -72,9 +72,9 @@ struct p2pbuf_imp_info {
  * invalidate_mappings callback. Errors: -EBADF (@fd not open), -EINVAL (@fd is
  * not a dma-buf), -EACCES (@fd was opened neither for reading nor for writing),
  * -EPERM (%P2PBUF_IMP_IMPORT_PINNED and the file's opener lacked
- * CAP_SYS_ADMIN), -EDQUOT (%P2PBUF_IMP_IMPORT_PINNED and the sizes of this
- * file's pinned imports would exceed the importer's max_pinned_bytes module
- * parameter, 1 GiB by default), the exporter's refusal as returned by its
+ * CAP_SYS_ADMIN), -EDQUOT (%P2PBUF_IMP_IMPORT_PINNED and the sizes of all
+ * pinned imports, of every open file, would exceed the importer's
+ * max_pinned_bytes module parameter, 1 GiB by default), the exporter's refusal as returned by its
  * attach or pin (for example -EOPNOTSUPP, -ENODEV), -ENOSPC (the file holds the
  * most imports it may), -ENOMEM. No event names a handle before IMPORT returned
  * it; one queued for an invalidation during IMPORT names the new handle.
