@@ -83,7 +83,8 @@ static const struct p2pbuf_imp_backend {
 };
 
 /*
- * Before bus mastering is enabled the engine must be idle: after an engine
+ * Before bus mastering is enabled, and before an engine that timed out is
+ * torn down, the engine must be idle: after an engine
  * timeout the previous binding only cleared bus mastering (engine_stop()),
  * so the abandoned command may still be pending in the device and would
  * reach memory, at an address unmapped since, once it is a bus master
@@ -103,17 +104,17 @@ static int p2pbuf_imp_engine_quiesce(struct p2pbuf_imp_engine *eng,
 	ret = ops->quiesce(eng);
 	if (!ret)
 		return 0;
-	dev_warn(dev, "%s engine busy at probe (%d), resetting the function\n",
+	dev_warn(dev, "%s engine busy (%d), resetting the function\n",
 		 ops->name, ret);
 	reset = pci_reset_function_locked(eng->pdev);
 	if (reset) {
-		dev_err(dev, "%s function reset %s (%d): not bound\n", ops->name,
+		dev_err(dev, "%s function reset %s (%d)\n", ops->name,
 			reset == -ENOTTY ? "not supported" : "failed", reset);
 		return -EBUSY;
 	}
 	ret = ops->quiesce(eng);
 	if (ret)
-		dev_err(dev, "%s engine still busy after the reset (%d): not bound\n",
+		dev_err(dev, "%s engine still busy after the reset (%d)\n",
 			ops->name, ret);
 	return ret ? -EBUSY : 0;
 }
@@ -179,14 +180,23 @@ int p2pbuf_imp_engine_probe(struct p2pbuf_imp_engine *eng,
  * p2pbuf_imp_engine_remove() - tear down the DMA engine of a device
  * @eng: the engine
  *
- * Context: From the PCI driver's remove() or failed probe, after every import
- * of the device has been unmapped: no transfer can be running.
+ * After an engine timeout the abandoned command may still be pending in the
+ * device: wait for it (or reset the function) before the staging memory is
+ * freed and before another driver may make the device a bus master again.
+ *
+ * Context: From the PCI driver's remove() or failed probe, with the device
+ * lock held, after every import of the device has been unmapped: no transfer
+ * of this driver can be running.
  */
 void p2pbuf_imp_engine_remove(struct p2pbuf_imp_engine *eng)
 {
 	if (!eng->ops)
 		return;
 	pci_clear_master(eng->pdev);
+	if (eng->failed && p2pbuf_imp_engine_quiesce(eng, eng->ops))
+		dev_err(&eng->pdev->dev,
+			"%s engine busy at unbind: a command it abandoned may still run\n",
+			eng->ops->name);
 	if (eng->ops->remove)
 		eng->ops->remove(eng);
 }

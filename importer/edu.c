@@ -93,7 +93,10 @@ static int p2pbuf_imp_edu_run(struct p2pbuf_imp_edu *edu, u64 src, u64 dst,
 	/* Registers written while a command runs are ignored by the device. */
 	if (readq(edu->regs + P2PBUF_IMP_EDU_DMA_CMD) & P2PBUF_IMP_EDU_CMD_RUN)
 		return -EIO;
-	/* edu accepts only 32- and 64-bit accesses; these must be 64-bit. */
+	/*
+	 * edu accepts only 32- and 64-bit accesses. Without native writeq()
+	 * the upper halves are lost, which the DMA mask allows for.
+	 */
 	writeq(src, edu->regs + P2PBUF_IMP_EDU_DMA_SRC);
 	writeq(dst, edu->regs + P2PBUF_IMP_EDU_DMA_DST);
 	writeq(len, edu->regs + P2PBUF_IMP_EDU_DMA_CNT);
@@ -157,7 +160,15 @@ static int p2pbuf_imp_edu_from_bus(struct p2pbuf_imp_engine *eng, void *dst,
 
 static u64 p2pbuf_imp_edu_dma_mask(struct p2pbuf_imp_engine *eng)
 {
-	return DMA_BIT_MASK(clamp(p2pbuf_imp_edu_dma_bits, 24U, 64U));
+	/*
+	 * Without native 64-bit MMIO, writeq() is two 32-bit writes
+	 * (io-64-nonatomic-lo-hi.h), and edu takes a 32-bit write at a
+	 * register's offset as the whole register and ignores the one at
+	 * offset + 4: only 32 address bits reach the device.
+	 */
+	unsigned int max = IS_ENABLED(CONFIG_64BIT) ? 64 : 32;
+
+	return DMA_BIT_MASK(clamp(p2pbuf_imp_edu_dma_bits, 24U, max));
 }
 
 static int p2pbuf_imp_edu_probe(struct p2pbuf_imp_engine *eng)
