@@ -265,7 +265,8 @@ int p2pbuf_imp_buf_import(struct p2pbuf_imp_file *file,
 	dmabuf = dma_buf_get(arg->fd);
 	if (IS_ERR(dmabuf)) {
 		ret = PTR_ERR(dmabuf);
-		trace_p2pbuf_imp_attach(dev, NULL, 0, false, want_pin, ret,
+		trace_p2pbuf_imp_attach(dev, NULL, 0, want_pin, ret,
+					ret == -EBADF ? "fd not open" :
 					"not a dma-buf");
 		return ret;
 	}
@@ -336,15 +337,13 @@ int p2pbuf_imp_buf_import(struct p2pbuf_imp_file *file,
 	if (buf->invalidations)
 		p2pbuf_imp_event_queue(file, handle, buf->invalidations);
 	dma_resv_unlock(dmabuf->resv);
-	trace_p2pbuf_imp_attach(dev, dmabuf, handle, buf->writable, want_pin,
-				0, why);
+	trace_p2pbuf_imp_attach(dev, dmabuf, handle, want_pin, 0, why);
 	return 0;
 
 err_erase_handle:
 	xa_erase(&file->imports, handle);
 err_destroy:
-	trace_p2pbuf_imp_attach(dev, dmabuf, 0, buf->writable, want_pin, ret,
-				why);
+	trace_p2pbuf_imp_attach(dev, dmabuf, 0, want_pin, ret, why);
 	if (pin_counted)
 		atomic64_sub(dmabuf->size, &p2pbuf_imp_pinned_bytes);
 	/* The destroy puts the dma-buf reference. */
@@ -354,9 +353,7 @@ err_destroy:
 err_free_buf:
 	kfree(buf);
 err_put_dmabuf:
-	trace_p2pbuf_imp_attach(dev, dmabuf, 0,
-				dmabuf->file->f_mode & FMODE_WRITE, want_pin,
-				ret, why);
+	trace_p2pbuf_imp_attach(dev, dmabuf, 0, want_pin, ret, why);
 	if (pin_counted)
 		atomic64_sub(dmabuf->size, &p2pbuf_imp_pinned_bytes);
 	dma_buf_put(dmabuf);

@@ -32,21 +32,22 @@ TRACE_DEFINE_ENUM(P2PBUF_MAP_NOT_SUPPORTED);
  * @dev: the importing device
  * @dmabuf: the buffer, NULL when the descriptor was not a dma-buf
  * @handle: the handle returned, 0 when refused
- * @writable: the dma-buf file was opened for writing
+ * Its mode is the dma-buf file's: "ro", "wo", "rw", or "-" (no dma-buf, or
+ * neither).
  * @pinned: the import is pinned
  * @ret: 0 or the errno returned
  * @why: the refusal reason, "ok" when accepted
  */
 TRACE_EVENT(p2pbuf_imp_attach,
 	    TP_PROTO(struct device *dev, struct dma_buf *dmabuf, u32 handle,
-		     bool writable, bool pinned, int ret, const char *why),
-	    TP_ARGS(dev, dmabuf, handle, writable, pinned, ret, why),
+		     bool pinned, int ret, const char *why),
+	    TP_ARGS(dev, dmabuf, handle, pinned, ret, why),
 	    TP_STRUCT__entry(__string(dev, dev_name(dev))
 			     __string(exporter, dmabuf ? dmabuf->exp_name : "-")
 			     __field(unsigned long, ino)
 			     __field(size_t, size)
 			     __field(u32, handle)
-			     __field(bool, writable)
+			     __field(u8, mode)
 			     __field(bool, pinned)
 			     __field(int, ret)
 			     __string(why, why)),
@@ -55,14 +56,18 @@ TRACE_EVENT(p2pbuf_imp_attach,
 			   __entry->ino = dmabuf ? file_inode(dmabuf->file)->i_ino : 0;
 			   __entry->size = dmabuf ? dmabuf->size : 0;
 			   __entry->handle = handle;
-			   __entry->writable = writable;
+			   __entry->mode = !dmabuf ? 0 :
+				(dmabuf->file->f_mode & FMODE_READ ? 1 : 0) |
+				(dmabuf->file->f_mode & FMODE_WRITE ? 2 : 0);
 			   __entry->pinned = pinned;
 			   __entry->ret = ret;
 			   __assign_str(why);),
 	    TP_printk("dev=%s exporter=%s ino=%lu size=%zu handle=%u mode=%s pinned=%d ret=%d why=%s",
 		      __get_str(dev), __get_str(exporter), __entry->ino,
 		      __entry->size, __entry->handle,
-		      __entry->writable ? "rw" : "ro", __entry->pinned,
+		      __print_symbolic(__entry->mode, { 0, "-" }, { 1, "ro" },
+				       { 2, "wo" }, { 3, "rw" }),
+		      __entry->pinned,
 		      __entry->ret, __get_str(why))
 );
 
