@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
@@ -353,12 +354,23 @@ static int p2pbuf_exp_open(struct inode *inode, struct file *file)
 {
 	struct p2pbuf_exp_dev *edev = container_of(file->private_data,
 						   struct p2pbuf_exp_dev, misc);
+	int ret;
 
 	/*
 	 * misc_open() calls us under misc_mtx, and remove() deregisters the
 	 * misc device before it drops the binding's reference, so @edev is
 	 * alive here.
+	 *
+	 * As vfio-pci does while its device is open: an open file holds the
+	 * device out of runtime suspend, since the importers' DMA into its
+	 * BARs is no use of the device the PM core can see. Its buffers are
+	 * revoked for good when it closes, so a runtime-suspended device has
+	 * no live buffer. @edev->pdev stays valid until the release's put:
+	 * @edev holds a reference to it.
 	 */
+	ret = pm_runtime_resume_and_get(&edev->pdev->dev);
+	if (ret)
+		return ret;
 	p2pbuf_exp_dev_get(edev);
 	file->private_data = edev;
 	return nonseekable_open(inode, file);
@@ -380,6 +392,7 @@ static int p2pbuf_exp_release(struct inode *inode, struct file *file)
 	p2pbuf_exp_disown(edev, file);
 	mutex_unlock(&edev->revoke_lock);
 
+	pm_runtime_put(&edev->pdev->dev);
 	p2pbuf_exp_dev_put(edev);
 	return 0;
 }

@@ -501,13 +501,21 @@ void p2pbuf_exp_event_revoke(struct p2pbuf_exp_dev *edev, u32 reason)
  * @reason: the event's %P2PBUF_EXP_REVOKED_* bit
  *
  * Clears @reason and then checks that the device decodes memory again: a
- * buffer goes live only if nothing else holds it revoked.
+ * buffer goes live only if nothing else holds it revoked. A device that came
+ * back without decoding (a failed reset, a device that no longer answers)
+ * gets %P2PBUF_EXP_REVOKED_DECODE before @reason is cleared, so importers
+ * are never told to map a BAR that does not decode.
  *
  * Context: process context, @edev->revoke_lock not held; sleeps.
  */
 void p2pbuf_exp_event_restore(struct p2pbuf_exp_dev *edev, u32 reason)
 {
 	mutex_lock(&edev->revoke_lock);
+	if (edev->bound && !p2pbuf_exp_decoding(edev)) {
+		p2pbuf_exp_set_events(edev, P2PBUF_EXP_REVOKED_DECODE, 0);
+		p2pbuf_exp_revoke(edev, NULL, NULL, P2PBUF_EXP_REVOKED_DECODE,
+				  false);
+	}
 	p2pbuf_exp_set_events(edev, 0, reason);
 	p2pbuf_exp_restore(edev, NULL, NULL, reason, false);
 	p2pbuf_exp_check_decode_locked(edev, false);
