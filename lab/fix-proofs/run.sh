@@ -53,6 +53,8 @@ table() {
 11-minsz-is-ksize	switch	lifecycle_test	lc.abi_old_binary	-	a v1 QUERY
 12-revoke-not-killable	switch	revoke_slow_test	slow.killable_waits	-	SIGKILL did not end the wait
 13-gfp-not-accounted	-	-	-	-	-
+14-runtime-pm-not-held	switch	lifecycle_test	lc.runtime_suspend	-	runtime-suspended with an exporter file open
+15-pin-budget-per-file	switch	importer_safety_test	safe.pin_budget_edquot	-	pin_budget_edquot:Expected -EDQUOT
 EOF
 }
 
