@@ -510,6 +510,8 @@ void p2pbuf_exp_event_revoke(struct p2pbuf_exp_dev *edev, u32 reason)
  */
 void p2pbuf_exp_event_restore(struct p2pbuf_exp_dev *edev, u32 reason)
 {
+	u32 events;
+
 	mutex_lock(&edev->revoke_lock);
 	if (edev->bound && !p2pbuf_exp_decoding(edev)) {
 		p2pbuf_exp_set_events(edev, P2PBUF_EXP_REVOKED_DECODE, 0);
@@ -519,9 +521,11 @@ void p2pbuf_exp_event_restore(struct p2pbuf_exp_dev *edev, u32 reason)
 	p2pbuf_exp_set_events(edev, 0, reason);
 	p2pbuf_exp_restore(edev, NULL, NULL, reason, false);
 	p2pbuf_exp_check_decode_locked(edev, false);
+	/* Written with @revoke_lock held (and @lock, for the readers of @lock). */
+	events = edev->events;
 	mutex_unlock(&edev->revoke_lock);
 	dev_dbg(&edev->pdev->dev, "event %#x: ended, events now %#x\n", reason,
-		edev->events);
+		events);
 }
 
 /**

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * p2pbuf exporter: tracepoints (docs/tracing.rst). Each is one call at a
- * named point of exporter/dmabuf.c; durations are the differences of the
- * events' timestamps (export, revoke_buf -> revoke_drained, revoke).
+ * named point of exporter/dmabuf.c or exporter/revoke.c; durations are the
+ * differences of the events' timestamps (export, revoke_buf ->
+ * revoke_drained, revoke).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM p2pbuf_exp
