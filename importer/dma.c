@@ -84,12 +84,13 @@ static const struct p2pbuf_imp_backend {
 
 /*
  * Before bus mastering is enabled, and before an engine that timed out is
- * torn down, the engine must be idle: after an engine
- * timeout the previous binding only cleared bus mastering (engine_stop()),
- * so the abandoned command may still be pending in the device and would
- * reach memory, at an address unmapped since, once it is a bus master
- * again. Wait for the engine; if it stays busy, reset the function (probe
- * holds the device lock) and wait again; else refuse to bind.
+ * torn down, the engine must be idle: after an engine timeout the binding
+ * only cleared bus mastering (engine_stop()), so the abandoned command may
+ * still be pending in the device and would reach memory, at an address
+ * unmapped since, once it is a bus master again. Wait for the engine; if
+ * it stays busy, reset the function (probe and remove() hold the device
+ * lock) and wait again. -EBUSY if it is still busy: probe then refuses to
+ * bind, remove() reports it.
  */
 static int p2pbuf_imp_engine_quiesce(struct p2pbuf_imp_engine *eng,
 				     const struct p2pbuf_imp_engine_ops *ops)
