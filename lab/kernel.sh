@@ -97,6 +97,27 @@ kpatch_tree() {
 [ "${#kpatches[@]}" -eq 0 ] || kpatch_tree
 
 frags=("$P2PBUF_TOP/lab/kernel.config" "$P2PBUF_TOP/selftests/config")
+# Options that upstream renamed after the fragments were written, "OLD NEW":
+# when the source has no OLD but has NEW, the fragments are read with NEW
+# (CONFIG_PROC_SYSCTL is CONFIG_SYSCTL from Linux 7.3 on). A source that has
+# OLD reads the fragments as they are, with the same cache key as before.
+renames=("PROC_SYSCTL SYSCTL")
+kconfig_has() { grep -rqsx --include='Kconfig*' "config $1" "$src"; }
+rename_sed=()
+for r in "${renames[@]}"; do
+	read -r old new <<< "$r"
+	if ! kconfig_has "$old" && kconfig_has "$new"; then
+		rename_sed+=(-e "s/^CONFIG_$old=/CONFIG_$new=/")
+		lab_log "kernel: CONFIG_$old is CONFIG_$new in $srcver"
+	fi
+done
+if [ "${#rename_sed[@]}" -gt 0 ]; then
+	fragdir=$(mktemp -d)
+	trap 'rm -rf "$fragdir"' EXIT
+	sed "${rename_sed[@]}" "${frags[0]}" > "$fragdir/kernel.config"
+	sed "${rename_sed[@]}" "${frags[1]}" > "$fragdir/selftests.config"
+	frags=("$fragdir/kernel.config" "$fragdir/selftests.config")
+fi
 key=$( { echo "allnoconfig kvm_guest.config"; cat "${frags[@]}"; gcc --version | head -n 1; } |
 	sha256sum | cut -c1-16)
 kobj=$P2PBUF_CACHE/build/$srcver-$key
