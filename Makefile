@@ -134,7 +134,7 @@ bench:
 	lab/bench.sh
 
 # README.md's and docs/install.rst's tested-kernels tables from make
-# check's results.
+# check's results (RESULTS: one or more results directories).
 RESULTS ?= results
 
 tested-kernels:

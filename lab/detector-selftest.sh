@@ -11,14 +11,15 @@
 # lab/selftest-module/p2pbuf_lab_detect.ko loaded, in which
 # selftests/detector_probe asks it to provoke the reports listed in
 # P2PBUF_DETECT. Classes share a boot where they can: lockdep switches
-# itself off after its first report, so its two reports take one boot
-# each; kmemleak must be on for the planted leak, so it is switched off in
-# the other boot; DMA-API debug is switched off in that boot by dma_debug=off.
-# A third boot proves that a p2pbuf revoke past its bound fails the run.
+# itself off after its first report, so each of its six reports takes a
+# boot of its own (detect-a to detect-f); kmemleak must be on for the
+# planted leak, so it is switched off in detect-b; DMA-API debug is
+# switched off in that boot by dma_debug=off. detect-c also proves that a
+# p2pbuf revoke past its bound fails the run, and detect-f ends in a panic.
 # Each boot's results are judged by lab/summary.py like any topology's and
 # must fail, naming each provoked class; the boots' logs stay in
-# $P2PBUF_RESULTS/detectors/<boot>/ (default: results/detectors). The two
-# boots run at once unless P2PBUF_PARALLEL=1.
+# $P2PBUF_RESULTS/detectors/<boot>/ (default: results/detectors). The boots
+# run three at a time (a, b, c, then d, e, f) unless P2PBUF_PARALLEL=1.
 #
 # make check runs this as the host suite "detectors" (lab/check.sh;
 # P2PBUF_DETECTORS=0 skips it); make lab-selftest runs it alone. Uses KOBJ
@@ -46,6 +47,11 @@ APPEND_B="dma_debug=off"
 # (lockdep reports once a boot).
 BOOT_C="lockdep_exit_held"
 SUITES_C="revoke_bound_canary detector_probe"
+# Lockdep's irq lock orders and its nest_lock check, a boot each; the last
+# one ends the boot in a panic.
+BOOT_D="lockdep_safe_unsafe"
+BOOT_E="lockdep_irq_inversion"
+BOOT_F="lockdep_nest panic"
 
 # boot NAME APPEND REQUESTS [SUITE]: one boot; summary.py's verdict in
 # NAME/summary.txt and its exit status in NAME/summary.rc.
@@ -121,10 +127,18 @@ if [ "${P2PBUF_PARALLEL:-2}" -ge 2 ]; then
 	boot detect-c "" "$BOOT_C" "$SUITES_C" &
 	boot detect-b "$APPEND_B" "$BOOT_B"
 	wait
+	# Short boots: one request each, none timed.
+	boot detect-d "" "$BOOT_D" &
+	boot detect-e "" "$BOOT_E" &
+	boot detect-f "" "$BOOT_F"
+	wait
 else
 	boot detect-a "" "$BOOT_A"
 	boot detect-b "$APPEND_B" "$BOOT_B"
 	boot detect-c "" "$BOOT_C" "$SUITES_C"
+	boot detect-d "" "$BOOT_D"
+	boot detect-e "" "$BOOT_E"
+	boot detect-f "" "$BOOT_F"
 fi
 lab_log "detectors: boots took $(($(date +%s) - t0)) s"
 
@@ -134,6 +148,14 @@ ktap_step "lockdep bad unlock balance fails the run" fails $A "lockdep report" "
 ktap_step "lockdep held lock freed fails the run" fails $B "lockdep report" "held lock freed"
 ktap_step "lockdep lock held at thread exit fails the run" \
 	fails detect-c "lockdep report" "still has locks held"
+ktap_step "lockdep irq-safe -> irq-unsafe lock order fails the run" \
+	fails detect-d "lockdep report" "HARDIRQ-safe -> HARDIRQ-unsafe lock order detected"
+ktap_step "lockdep irq lock inversion fails the run" \
+	fails detect-e "lockdep report" "possible irq lock inversion dependency detected"
+ktap_step "lockdep nested lock not taken fails the run" \
+	fails detect-f "lockdep report" "Nested lock was not taken"
+ktap_step "kernel panic fails the run" \
+	fails detect-f "kernel panic" "Kernel panic - not syncing: p2pbuf lab detector self-test: deliberate panic"
 ktap_step "lockdep switched off (end of boot) fails the run" \
 	fails $A "lockdep switched off" "debug_locks = 0.*why: WARNING: bad unlock balance"
 ktap_step "kernel WARNING fails the run" fails $A "kernel WARNING" "deliberate warning"

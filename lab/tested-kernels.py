@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """The 'tested kernels' table, from make check's results.
 
-    tested-kernels.py RESULTS_DIR                 the table in RST on stdout
-    tested-kernels.py RESULTS_DIR --update FILE   the table between FILE's
-                                                  markers (Markdown for .md)
+    tested-kernels.py RESULTS_DIR...                 the table in RST on stdout
+    tested-kernels.py RESULTS_DIR... --update FILE   the table between FILE's
+                                                     markers (Markdown for .md)
+
+Several results directories make one table (for example make check's and
+a debug-lab run on another kernel source, P2PBUF_SRC_PKG=linux-source-7.3).
 
 RESULTS_DIR is what lab/check.sh leaves (P2PBUF_RESULTS, default results/):
 each distribution-kernel lane as host/distro-<suite>-<topology>.ktap (the
@@ -227,7 +230,9 @@ def lab_run(d):
                         or failed is None])
     if any(s[2] for s in run.suites) and run.status == "passed":
         run.status = "failed (suites)"
-    run.taint = (read(os.path.join(d, "tainted")) or "").strip() or None
+    # The guest's end-of-boot record (lab/guest/lib.sh), "tainted N".
+    m = re.search(r"^tainted (\d+)$", read(os.path.join(d, "detectors.txt")) or "", re.M)
+    run.taint = m.group(1) if m else None
     kernel = cc = None
     for f in ("dmesg.txt", "console.log"):
         m = re.search(r"Linux version (\S+) \(\S+\) \((.*?), GNU ld",
@@ -238,9 +243,8 @@ def lab_run(d):
     return kernel, cc, run
 
 
-def collect(results):
-    rows = {}
-
+def collect(results, rows):
+    """Adds the rows of one results directory to ROWS."""
     def row(kernel, dist):
         return rows.setdefault((kernel, dist), Row(kernel, dist))
 
@@ -275,7 +279,6 @@ def collect(results):
                 "lab debug build")
         r.cc = next((c for _, c, _ in lab if c), None)
         r.runs.extend(run for _, _, run in lab)
-    return [rows[k] for k in sorted(rows, key=lambda k: (k[1], k[0]))]
 
 
 def rst(rows):
@@ -314,12 +317,15 @@ def update(path, rows):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("results")
+    ap.add_argument("results", nargs="+")
     ap.add_argument("--update", metavar="FILE", action="append", default=[])
     a = ap.parse_args()
-    rows = collect(a.results)
-    if not rows:
-        sys.exit("tested-kernels.py: no lane or lab results in %s" % a.results)
+    found = {}
+    for d in a.results:
+        collect(d, found)
+    if not found:
+        sys.exit("tested-kernels.py: no lane or lab results in %s" % " ".join(a.results))
+    rows = [found[k] for k in sorted(found, key=lambda k: (k[1], k[0]))]
     if not a.update:
         sys.stdout.write(rst(rows))
     for f in a.update:

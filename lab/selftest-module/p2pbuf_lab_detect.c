@@ -8,6 +8,14 @@
  *	lockdep_unlock	unlock a mutex that is not held (bad unlock balance)
  *	lockdep_freed	free memory that holds a held mutex (held lock freed)
  *	lockdep_exit_held a thread exits holding a mutex (still has locks held)
+ *	lockdep_safe_unsafe a lock taken in hard interrupt context, then held
+ *			while taking one taken with interrupts on (irq-safe ->
+ *			irq-unsafe lock order)
+ *	lockdep_irq_inversion the same two locks in the same order, the first
+ *			taken in hard interrupt context only afterwards (irq
+ *			lock inversion)
+ *	lockdep_nest	spin_lock_nest_lock() with a parent that is not held
+ *			(nested lock was not taken)
  *	kasan		read one byte past a kmalloc()ed buffer
  *	ubsan		index an array one past its end
  *	leak		allocate 64 bytes and 16 KiB in a thread that forgets them
@@ -25,6 +33,9 @@
  *			the spinner runs, touches the soft lockup watchdog)
  *	tasks_stall <ms> spin <ms> preemptible but never sleeping while a
  *			thread waits for an RCU tasks grace period
+ *	panic		panic(): the boot ends there
+ * Lockdep reports once a boot, so each lockdep request needs a boot of its
+ * own; the irq locks are never taken by two requests of one boot.
  * The log lines of this module name a request, never a report, so that
  * the detector cannot mistake them for one.
  */
@@ -34,6 +45,7 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -42,6 +54,7 @@
 #include <linux/rcupdate.h>
 #include <linux/rcupdate_wait.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 
 static struct dentry *p2pbuf_lab_dir;
@@ -60,6 +73,24 @@ static DEFINE_MUTEX(p2pbuf_lab_idle_lock);
 /* Taken by a thread that exits with it: nothing may take it again. */
 static DEFINE_MUTEX(p2pbuf_lab_exit_lock);
 static DECLARE_COMPLETION(p2pbuf_lab_exit_done);
+
+/*
+ * The irq lock orders: p2pbuf_lab_irq_lock is taken in hard interrupt
+ * context by p2pbuf_lab_irq_timer, p2pbuf_lab_task_lock only ever in
+ * process context with interrupts on. Neither ever deadlocks: the timer
+ * fires once, on its own, while no task holds p2pbuf_lab_irq_lock. Raw
+ * spinlocks: a spinlock_t in hard interrupt context, or under a raw one,
+ * is a lockdep report of its own (invalid wait context, with
+ * PROVE_RAW_LOCK_NESTING), which would come first.
+ */
+static DEFINE_RAW_SPINLOCK(p2pbuf_lab_irq_lock);
+static DEFINE_RAW_SPINLOCK(p2pbuf_lab_task_lock);
+static struct hrtimer p2pbuf_lab_irq_timer;
+static DECLARE_COMPLETION(p2pbuf_lab_irq_done);
+
+/* "lockdep_nest": the child is taken naming a parent nobody holds. */
+static DEFINE_MUTEX(p2pbuf_lab_nest_parent);
+static DEFINE_SPINLOCK(p2pbuf_lab_nest_child);
 
 struct p2pbuf_lab_locked {
 	struct mutex lock;	/* held while the structure is freed */
@@ -207,6 +238,35 @@ static int p2pbuf_lab_exit_held(void)
 		return PTR_ERR(t);
 	wait_for_completion(&p2pbuf_lab_exit_done);
 	return 0;
+}
+
+static enum hrtimer_restart p2pbuf_lab_irq_fn(struct hrtimer *timer)
+{
+	raw_spin_lock(&p2pbuf_lab_irq_lock);
+	raw_spin_unlock(&p2pbuf_lab_irq_lock);
+	complete(&p2pbuf_lab_irq_done);
+	return HRTIMER_NORESTART;
+}
+
+/* Takes p2pbuf_lab_irq_lock once in hard interrupt context. */
+static void p2pbuf_lab_lock_in_irq(void)
+{
+	reinit_completion(&p2pbuf_lab_irq_done);
+	hrtimer_start(&p2pbuf_lab_irq_timer, ms_to_ktime(1), HRTIMER_MODE_REL_HARD);
+	wait_for_completion(&p2pbuf_lab_irq_done);
+}
+
+/* Takes p2pbuf_lab_task_lock with interrupts on, then under the irq lock. */
+static void p2pbuf_lab_irq_lock_order(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock(&p2pbuf_lab_task_lock);
+	raw_spin_unlock(&p2pbuf_lab_task_lock);
+	raw_spin_lock_irqsave(&p2pbuf_lab_irq_lock, flags);
+	raw_spin_lock(&p2pbuf_lab_task_lock);
+	raw_spin_unlock(&p2pbuf_lab_task_lock);
+	raw_spin_unlock_irqrestore(&p2pbuf_lab_irq_lock, flags);
 }
 
 static int p2pbuf_lab_oops_fn(void *unused)
@@ -371,6 +431,25 @@ static int p2pbuf_lab_provoke(char *req)
 		return p2pbuf_lab_lockdep_freed();
 	if (!strcmp(what, "lockdep_exit_held"))
 		return p2pbuf_lab_exit_held();
+	if (!strcmp(what, "lockdep_safe_unsafe")) {
+		/* irq-safe first: the order then adds an irq-unsafe lock under it. */
+		p2pbuf_lab_lock_in_irq();
+		p2pbuf_lab_irq_lock_order();
+		return 0;
+	}
+	if (!strcmp(what, "lockdep_irq_inversion")) {
+		/* The order first: taking the lock in irq context inverts it. */
+		p2pbuf_lab_irq_lock_order();
+		p2pbuf_lab_lock_in_irq();
+		return 0;
+	}
+	if (!strcmp(what, "lockdep_nest")) {
+		spin_lock_nest_lock(&p2pbuf_lab_nest_child, &p2pbuf_lab_nest_parent);
+		spin_unlock(&p2pbuf_lab_nest_child);
+		return 0;
+	}
+	if (!strcmp(what, "panic"))
+		panic("p2pbuf lab detector self-test: deliberate panic\n");
 	if (!strcmp(what, "kasan"))
 		return p2pbuf_lab_kasan();
 	if (!strcmp(what, "ubsan"))
@@ -433,6 +512,8 @@ static const struct file_operations p2pbuf_lab_provoke_fops = {
 
 static int __init p2pbuf_lab_detect_init(void)
 {
+	hrtimer_setup(&p2pbuf_lab_irq_timer, p2pbuf_lab_irq_fn, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL_HARD);
 	p2pbuf_lab_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("provoke", 0200, p2pbuf_lab_dir, NULL,
 			    &p2pbuf_lab_provoke_fops);
@@ -443,6 +524,7 @@ module_init(p2pbuf_lab_detect_init);
 static void __exit p2pbuf_lab_detect_exit(void)
 {
 	debugfs_remove_recursive(p2pbuf_lab_dir);
+	hrtimer_cancel(&p2pbuf_lab_irq_timer);
 	mutex_lock(&p2pbuf_lab_provoke_lock);
 	p2pbuf_lab_release_hung();
 	mutex_unlock(&p2pbuf_lab_provoke_lock);
