@@ -3,38 +3,113 @@
 # make bench: p2pbuf's exporter against vfio-pci's, udmabuf and the system
 # dma-heap, all imported by p2pbuf_importer, in one boot (docs/bench.rst).
 #
-#   bench.sh          on the host: set up the lab as make check does (host
-#                     packages plus python3-matplotlib for the plot, cached
-#                     debug kernel, modules, tests), boot one topology
-#                     (P2PBUF_TOPO, default "switch") with a 256 MiB provider
-#                     BAR and the guest job "bench", then print the table and
-#                     write the plot. Exits non-zero if a measurement failed,
-#                     the lab's setup failed or the kernel log has a splat.
-#   bench.sh guest    inside the guest, run by lab/guest/init.sh for the job
-#                     "bench": bind, run selftests' p2pbuf_bench, unbind.
+#   bench.sh          on the host. By default on a distribution's stock
+#                     kernel: P2PBUF_BENCH_KERNEL names a Debian suite of
+#                     lab/distro-kernels (default: the first listed), and
+#                     lab/distro-lane.sh installs the pair with DKMS in that
+#                     suite's root, boots its kernel (P2PBUF_TOPO, default
+#                     rp-zen-iommu: Debian's kernels have no VFIO_NOIOMMU,
+#                     so vfio-pci needs an IOMMU) with 2 vCPUs and runs the
+#                     benchmark there. P2PBUF_BENCH_KERNEL=debug runs it on
+#                     the lab's debug kernel instead (P2PBUF_TOPO default
+#                     switch; host packages plus python3-matplotlib for the
+#                     plot, cached debug kernel, modules, tests, as make
+#                     check). Both give a 256 MiB provider BAR, then print
+#                     the table and write the plot. Exits non-zero if a
+#                     measurement failed, the setup failed or the kernel
+#                     log has a splat.
+#   bench.sh guest    inside the debug lab's guest, run by lab/guest/init.sh
+#                     for the job "bench": bind, run selftests'
+#                     p2pbuf_bench, unbind. (The distribution kernel's guest
+#                     runs it from lab/guest/distro-init.sh.)
 #
-# Knobs: P2PBUF_TOPO; P2PBUF_IVSHMEM_SIZE (provider BAR, default 256M);
-# P2PBUF_MEM (guest RAM, default 2G: udmabuf and the heap allocate up to the
-# BAR's size); P2PBUF_BENCH_APPEND (kernel command line of the bench boot,
-# default: the debug kernel's kmemleak, DMA-API debugging and lockdep's
+# Knobs: P2PBUF_BENCH_KERNEL; P2PBUF_TOPO; P2PBUF_IVSHMEM_SIZE (provider BAR,
+# default 256M); P2PBUF_MEM (guest RAM, default 2G: udmabuf and the heap
+# allocate up to the BAR's size); P2PBUF_BENCH_APPEND (debug kernel only:
+# its command line, default: kmemleak, DMA-API debugging and lockdep's
 # dependency proving off, as they weigh on every allocation and lock; KASAN
-# cannot be turned off at boot); P2PBUF_BENCH_QUICK=1 (p2pbuf_bench --quick);
-# P2PBUF_BENCH_CYCLES, _BUF_SIZE, _MAX_SIZE, _POINT_MS, _SLAB_CYCLES, _MN,
-# _REPS, _DMA_XFERS (selftests/p2pbuf_bench.c).
+# cannot be turned off at boot); P2PBUF_BENCH_QUICK=1 (p2pbuf_bench
+# --quick); P2PBUF_BENCH_CYCLES, _BUF_SIZE, _MAX_SIZE, _POINT_MS,
+# _SLAB_CYCLES, _MN, _REPS, _DMA_XFERS (selftests/p2pbuf_bench.c).
 #
-# Results: $P2PBUF_RESULTS/bench/<topology>/ (default results/bench/...):
-# bench.json, bench.png, table.txt, bench.log (progress), bench.ktap,
-# lab.ktap, console.log, dmesg.txt.
+# Results: $P2PBUF_RESULTS/bench/<topology>/ (debug kernel) or
+# bench/<suite>-<topology>/ (default results/bench/...): bench.json,
+# bench.png, table.txt, bench.log (progress); the debug kernel's bench.ktap,
+# lab.ktap, console.log, dmesg.txt, or the distribution lane's lane.ktap
+# and lane/ (its KTAP, console and guest results).
 
 BENCH_APPEND_DEFAULT="kmemleak=off dma_debug=off lockdep.prove_locking=0"
 # Debug options of the kernel that bear on the timings, recorded with them.
 BENCH_KDEBUG_RE='KASAN|KASAN_INLINE|PROVE_LOCKING|DEBUG_KMEMLEAK|DMA_API_DEBUG|DMABUF_DEBUG|SLUB_DEBUG|DEBUG_ATOMIC_SLEEP|FAILSLAB'
+
+# The benchmark on Debian SUITE's stock kernel, through the distribution
+# lane (lab/distro-lane.sh, P2PBUF_DISTRO_JOB=bench).
+bench_distro() { # SUITE
+	local suite=$1 topo=${P2PBUF_TOPO:-rp-zen-iommu} res lane ok=1 rc=0
+
+	grep -Eq "^${suite}[[:space:]]" "$P2PBUF_TOP/lab/distro-kernels" ||
+		lab_die "P2PBUF_BENCH_KERNEL: '$suite' is neither debug nor a suite of lab/distro-kernels"
+	"$P2PBUF_TOP/lab/deps.sh" python3-matplotlib
+	res=${P2PBUF_RESULTS:-$P2PBUF_TOP/results}/bench/$suite-$topo
+	rm -rf "$res"
+	mkdir -p "$res"
+	res=$(cd "$res" && pwd)
+
+	export P2PBUF_DISTRO_JOB=bench P2PBUF_TOPO=$topo P2PBUF_RESULTS=$res/lane
+	export P2PBUF_IVSHMEM_SIZE=${P2PBUF_IVSHMEM_SIZE:-256M}
+	export P2PBUF_MEM=${P2PBUF_MEM:-2G}
+	# Two vCPUs as in the debug lab's bench: importers unmap in parallel.
+	export P2PBUF_DISTRO_SMP=${P2PBUF_DISTRO_SMP:-2}
+	export P2PBUF_BENCH_KDEBUG_RE=$BENCH_KDEBUG_RE
+	export P2PBUF_BENCH_QUICK=${P2PBUF_BENCH_QUICK:-0}
+	export P2PBUF_SUITE_TIMEOUT=${P2PBUF_BENCH_TIMEOUT:-2100}
+	export P2PBUF_BOOT_TIMEOUT=${P2PBUF_BOOT_TIMEOUT:-2400}
+	bench_host_info
+	lab_log "bench: Debian $suite's kernel, topology $topo, provider BAR $P2PBUF_IVSHMEM_SIZE, guest RAM $P2PBUF_MEM"
+	"$P2PBUF_TOP/lab/distro-lane.sh" "$suite" | tee "$res/lane.ktap" || rc=$?
+	lane=$res/lane/distro/$suite
+	[ "$rc" -eq 0 ] && ! grep -q '^not ok' "$res/lane.ktap" || ok=0
+	for f in bench.json bench.log; do
+		[ -f "$lane/results/$f" ] && cp "$lane/results/$f" "$res/"
+	done
+	echo
+	if [ -s "$res/bench.json" ]; then
+		/usr/bin/python3 "$P2PBUF_TOP/lab/bench-report.py" "$res/bench.json" \
+			"$res/bench.png" | tee "$res/table.txt" || ok=0
+	else
+		ok=0
+	fi
+	if [ "$ok" = 1 ]; then
+		echo "bench: PASS (Debian $suite's $(cat "$lane/results/uname-r"), $topo; results in $res)"
+		return 0
+	fi
+	echo "bench: FAIL (Debian $suite, $topo; logs in $res)"
+	return 1
+}
+
+# What the guest cannot see: the host's CPU and the emulator.
+bench_host_info() {
+	local cpu
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	P2PBUF_BENCH_HOST_CPU="$cpu x $(nproc)"
+	export P2PBUF_BENCH_HOST_CPU
+	P2PBUF_BENCH_QEMU=$(qemu-system-x86_64 --version | head -n 1)
+	export P2PBUF_BENCH_QEMU
+}
 
 bench_host() {
 	set -euo pipefail
 	# shellcheck source=lab/lib.sh
 	. "$(dirname "$0")/lib.sh"
 	local topo=${P2PBUF_TOPO:-switch} res rc=0 vmpid ok=0
+	local kernel=${P2PBUF_BENCH_KERNEL:-}
+
+	[ -n "$kernel" ] || kernel=$(awk '!/^#/ && NF { print $1; exit }' "$P2PBUF_TOP/lab/distro-kernels")
+	if [ "$kernel" != debug ]; then
+		set +e
+		bench_distro "$kernel"
+		return
+	fi
 
 	"$P2PBUF_TOP/lab/deps.sh" python3-matplotlib
 	lab_prepare
@@ -52,11 +127,7 @@ bench_host() {
 		sed 's/^CONFIG_//' | tr '\n' ' ')
 	export P2PBUF_BENCH_KDEBUG=${P2PBUF_BENCH_KDEBUG% }
 	export P2PBUF_BENCH_QUICK=${P2PBUF_BENCH_QUICK:-0}
-	# What the guest cannot see: the host's CPU and the emulator.
-	P2PBUF_BENCH_HOST_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-	export P2PBUF_BENCH_HOST_CPU="$P2PBUF_BENCH_HOST_CPU x $(nproc)"
-	P2PBUF_BENCH_QEMU=$(qemu-system-x86_64 --version | head -n 1)
-	export P2PBUF_BENCH_QEMU
+	bench_host_info
 	# The benchmark takes minutes under TCG; the guest gives it 2100 s.
 	export P2PBUF_BOOT_TIMEOUT=${P2PBUF_BOOT_TIMEOUT:-2400}
 

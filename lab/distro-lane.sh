@@ -23,6 +23,13 @@
 #    bound as the lab binds them, the suites run; uname -r, the taint and
 #    dmesg recorded.
 #
+# P2PBUF_DISTRO_JOB=bench (lab/bench.sh, make bench) runs the benchmark
+# instead of the suites: selftests' p2pbuf_bench, built in the root like
+# them, with the provider BAR P2PBUF_IVSHMEM_SIZE (default 64M), guest RAM
+# P2PBUF_MEM and P2PBUF_DISTRO_SMP vCPUs (default 1); the kernel's debug
+# options that bear on timings (P2PBUF_BENCH_KDEBUG_RE) are read from the
+# root's /boot/config and recorded in bench.json.
+#
 # KTAP on stdout, one line per step, the suites and the guest's own steps as
 # nested KTAP. Results and per-phase times (phases.tsv) in
 # results/distro/<suite>/ (P2PBUF_RESULTS). Runs as root; the suite's root is
@@ -37,7 +44,14 @@ set -uo pipefail
 suite=${1:-${P2PBUF_DISTRO_SUITE:-unstable}}
 topo=${P2PBUF_TOPO:-switch}
 rev=${P2PBUF_DISTRO_REV:-HEAD}
-suites=${P2PBUF_DISTRO_SUITES:-exporter_test pair_test}
+job=${P2PBUF_DISTRO_JOB:-check}
+case "$job" in
+check) suites=${P2PBUF_DISTRO_SUITES:-exporter_test pair_test} ;;
+# make bench on this kernel (lab/bench.sh): the benchmark is the one
+# "suite", its JSON in results/bench.json.
+bench) suites=p2pbuf_bench ;;
+*) lab_die "P2PBUF_DISTRO_JOB is check or bench, not '$job'" ;;
+esac
 timeout_s=${P2PBUF_BOOT_TIMEOUT:-600}
 res=${P2PBUF_RESULTS:-$P2PBUF_TOP/results}/distro/$suite
 topo_select "$topo" || lab_die "unknown topology '$topo'"
@@ -245,6 +259,16 @@ EOF
 step "initramfs: busybox, 9p and 9pnet_virtio with their dependencies" initramfs_build || skip_rest "no initramfs"
 
 # --- 5. the boot
+# The debug options of the kernel's config that bear on timings, each as
+# NAME=value, n when unset: what bench.json records.
+bench_kdebug() {
+	local cfg=$root/boot/config-$krel o v out=()
+	for o in ${P2PBUF_BENCH_KDEBUG_RE//|/ }; do
+		v=$(sed -n "s/^CONFIG_$o=//p" "$cfg" 2> /dev/null)
+		out+=("$o=${v:-n}")
+	done
+	echo "${out[*]}"
+}
 vmlinuz=$root/usr/lib/modules/$krel/vmlinuz
 [ -f "$vmlinuz" ] || vmlinuz=$root/boot/vmlinuz-$krel
 cp "$P2PBUF_TOP/lab/guest/distro-init.sh" "$P2PBUF_TOP/lab/guest/lib.sh" "$res/"
@@ -260,10 +284,20 @@ cp "$P2PBUF_TOP/lab/guest/distro-init.sh" "$P2PBUF_TOP/lab/guest/lib.sh" "$res/"
 	printf 'export P2PBUF_LEAK_CYCLES=%q\n' "${P2PBUF_LEAK_CYCLES:-$TOPO_LEAK_CYCLES}"
 	printf 'export P2PBUF_RACE_ITERS=%q\n' "${P2PBUF_RACE_ITERS:-$TOPO_RACE_ITERS}"
 	printf 'export P2PBUF_ACCEL=tcg\n'
+	printf 'P2PBUF_JOB=%q\n' "$job"
+	if [ "$job" = bench ]; then
+		# The benchmark's knobs and what the guest cannot see.
+		while IFS='=' read -r k v; do
+			printf 'export %s=%q\n' "$k" "$v"
+		done < <(env | grep -E '^P2PBUF_BENCH_[A-Z_]+=' | grep -v '^P2PBUF_BENCH_KDEBUG')
+		printf 'export P2PBUF_BENCH_KDEBUG=%q\n' "$(bench_kdebug)"
+	fi
 	# No P2PBUF_LAB: this kernel has none of the lab's debug features,
 	# whose tests skip here with their reason.
 } > "$res/env.sh"
-truncate -s 64M "$res/ivshmem0" "$res/ivshmem1"
+bar=${P2PBUF_IVSHMEM_SIZE:-64M}
+truncate -s "$bar" "$res/ivshmem0"
+truncate -s 64M "$res/ivshmem1"
 # iomem=relaxed: Debian sets CONFIG_IO_STRICT_DEVMEM, under which
 # pci_mmap_resource() (drivers/pci/pci-sysfs.c) refuses to mmap a BAR that
 # a driver holds (iomem_is_exclusive(), -EINVAL). pair_test reads the
@@ -277,10 +311,10 @@ iomem=iomem=relaxed
 append="console=ttyS0 loglevel=5 panic=-1 $iomem $TOPO_APPEND ${P2PBUF_APPEND:-}"
 # shellcheck disable=SC2054 # commas inside QEMU options
 qemu=(
-	qemu-system-x86_64 -accel tcg -cpu "$TOPO_CPU" -m "${P2PBUF_MEM:-$TOPO_MEM}" -smp 1
+	qemu-system-x86_64 -accel tcg -cpu "$TOPO_CPU" -m "${P2PBUF_MEM:-$TOPO_MEM}" -smp "${P2PBUF_DISTRO_SMP:-1}"
 	-machine q35 -nographic -no-reboot -nic none -vga none
 	-kernel "$vmlinuz" -initrd "$res/initramfs.gz" -append "$append"
-	-object "memory-backend-file,id=m0,size=64M,mem-path=$res/ivshmem0,share=on"
+	-object "memory-backend-file,id=m0,size=$bar,mem-path=$res/ivshmem0,share=on"
 	-object "memory-backend-file,id=m1,size=64M,mem-path=$res/ivshmem1,share=on"
 	"${TOPO_DEVICES[@]}"
 	-fsdev "local,id=rootfs,path=$root,security_model=none,readonly=on,multidevs=remap"
