@@ -165,6 +165,31 @@ def report_dma(b):
                        "rate / p2pbuf", "read back"]))
 
 
+def report_rounds(b):
+    rounds = b.get("rounds") or []
+    rows, ratios = [], []
+    for r in rounds:
+        p, v = p50(r.get("p2pbuf"), "cycle_ns"), p50(r.get("vfio"), "cycle_ns")
+        if p and v:
+            ratios.append(v / p)
+        rows.append([r.get("round"), r.get("first"),
+                     (r.get("p2pbuf") or {}).get("map_type", "-"),
+                     "error" if "error" in (r.get("p2pbuf") or {}) else us(p),
+                     "error" if "error" in (r.get("vfio") or {}) else us(v),
+                     ratio(v, p)])
+    n = (rounds[0].get("p2pbuf") or {}).get("cycle_ns", {}).get("n", "-") if rounds else "-"
+    print("(f) map+unmap cycle, p2pbuf_exporter and vfio-pci interleaved on the same BAR:")
+    print("    %d rounds of %s cycles each, who goes first alternating; cycle median" % (len(rounds), n))
+    print("    per round, in-kernel us")
+    print(table(rows, ["round", "first", "map type", "p2pbuf", "vfio", "vfio/p2pbuf"]))
+    if ratios:
+        ratios.sort()
+        mid = ratios[len(ratios) // 2] if len(ratios) % 2 else \
+            (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+        print("  vfio/p2pbuf over %d rounds: median %.2f, min %.2f, max %.2f" % (
+            len(ratios), mid, ratios[0], ratios[-1]))
+
+
 def plot(b, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -211,7 +236,8 @@ def main(argv):
     print("  kernel debug: %s" % m.get("kernel_debug"))
     print("  command line: %s" % m.get("cmdline"))
     print()
-    for part in (report_map_cycle, report_sweep, report_revoke, report_slab, report_dma):
+    for part in (report_map_cycle, report_sweep, report_revoke, report_slab, report_dma,
+                 report_rounds):
         part(b)
         print()
     rc = 0

@@ -34,7 +34,12 @@ struct bench_cfg {
 	unsigned int nr_mn;
 	unsigned int revoke_reps;	/* (c) repetitions per M x N */
 	unsigned int dma_xfers;		/* (e) transfers per direction */
+	unsigned int rounds;		/* (f) interleaved rounds */
+	unsigned int round_cycles;	/* (f) cycles per exporter and round */
 };
+
+/* The provider's BAR that every measurement uses. */
+#define BENCH_BAR	2
 
 /* Summary of samples in nanoseconds (or any unit). */
 struct bench_stats {
@@ -91,6 +96,13 @@ int bench_cycles(struct bench_ctx *c, int dmabuf, unsigned int n,
 		 struct bench_stats *map, struct bench_stats *unmap,
 		 struct bench_stats *cycle, __u32 *map_type);
 void bench_map_one(struct bench_ctx *c, const char *key, int dmabuf);
+void bench_map_n(struct bench_ctx *c, const char *key, int dmabuf,
+		 unsigned int cycles);
+/* bench_revoke.c: the trace event (c) reads, on for the whole run */
+int bench_trace_start(struct bench_ctx *c);
+void bench_trace_stop(struct bench_ctx *c);
+/* bench_rounds.c: (f) */
+int bench_phase_rounds(struct bench_ctx *c);
 typedef int (*bench_make_buf)(struct bench_ctx *c, unsigned long long size,
 			      void *priv);
 void bench_sweep(struct bench_ctx *c, const char *key, bench_make_buf make,

@@ -91,9 +91,14 @@ void bench_dma(struct bench_ctx *c, const char *key, int dmabuf)
 	bench_dma_dir(c, "from_buf", h, P2PBUF_IMP_DMA_FROM_BUF, len, out,
 		      &ret);
 	/* Transfers land on distinct pages unless the buffer is small. */
-	if (!ret && n * 4096ULL <= c->cfg.buf_size - 4095)
-		json_str(c, "read_back", memcmp(in, out, n * len) ?
-			 "MISMATCH" : "identical");
+	if (!ret && n * 4096ULL <= c->cfg.buf_size - 4095) {
+		bool same = !memcmp(in, out, n * len);
+
+		json_str(c, "read_back", same ? "identical" : "MISMATCH");
+		/* Wrong data is a failed measurement, not a figure. */
+		if (!same)
+			json_error(c, "DMA read back differs from what was written");
+	}
 out:
 	if (h)
 		imp_handle_op(c->imp, P2PBUF_IMP_RELEASE, h);

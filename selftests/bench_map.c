@@ -101,17 +101,23 @@ out:
 /* Measure (a): one exporter's map+unmap cycle of one buffer. */
 void bench_map_one(struct bench_ctx *c, const char *key, int dmabuf)
 {
+	bench_map_n(c, key, dmabuf, c->cfg.cycles);
+}
+
+/* @cycles map+unmap cycles of one buffer, as (a) and (f) report them. */
+void bench_map_n(struct bench_ctx *c, const char *key, int dmabuf,
+		 unsigned int cycles)
+{
 	struct bench_stats map, unmap, cycle;
 	unsigned long long t0, t1;
 	__u32 type = 0;
 	int ret;
 
-	fprintf(stderr, "bench: %s: %u map+unmap cycles\n", key, c->cfg.cycles);
+	fprintf(stderr, "bench: %s: %u map+unmap cycles\n", key, cycles);
 	json_open(c, key, '{');
 	json_int(c, "size", c->cfg.buf_size);
 	t0 = bench_now_ns();
-	ret = bench_cycles(c, dmabuf, c->cfg.cycles, &map, &unmap, &cycle,
-			   &type);
+	ret = bench_cycles(c, dmabuf, cycles, &map, &unmap, &cycle, &type);
 	t1 = bench_now_ns();
 	if (ret) {
 		json_error(c, strerror(-ret));
@@ -122,7 +128,7 @@ void bench_map_one(struct bench_ctx *c, const char *key, int dmabuf)
 		json_stats(c, "cycle_ns", &cycle);
 		/* Syscall and loop overhead included, for comparison. */
 		json_num(c, "wall_ns_per_cycle",
-			 (double)(t1 - t0) / (c->cfg.cycles + BENCH_WARMUP));
+			 (double)(t1 - t0) / (cycles + BENCH_WARMUP));
 	}
 	json_close(c, '}');
 }

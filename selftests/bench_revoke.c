@@ -98,15 +98,13 @@ static int bench_trigger(struct bench_ctx *c, struct bench_revoke_set *s,
 	int ret;
 
 	imp_drain_events(c->imp);
-	ret = imp_trace_event("p2pbuf_imp_invalidate", 1);
-	if (!ret)
-		ret = imp_trace_clear();
+	/* The event stays on for the whole run: bench_trace_start(). */
+	ret = imp_trace_clear();
 	if (ret)
 		return ret;
 	t0 = bench_now_ns();
 	ret = src->trigger(c, src->priv);
 	t1 = bench_now_ns();
-	imp_trace_event("p2pbuf_imp_invalidate", 0);
 	if (ret)
 		return ret;
 	*wall = t1 - t0;
@@ -133,6 +131,38 @@ static int bench_trigger(struct bench_ctx *c, struct bench_revoke_set *s,
 	}
 	fclose(f);
 	return 0;
+}
+
+/*
+ * The importer's invalidate event, on from here to bench_trace_stop().
+ * Switching a trace event on or off patches its static key, and while
+ * comm/tgid recording is on (the default) the first event on and the last
+ * one off also patch the scheduler's sched_switch and sched_wakeup sites,
+ * which every CPU runs all the time. Done per trigger, that re-patched
+ * them hundreds of times a run, and one run of Debian's 7.2.13 under
+ * QEMU/TCG with 2 vCPUs died of it ("Oops: int3" in ttwu_do_activate(): a
+ * vCPU still ran a breakpoint that the patch had already removed). So the
+ * recording is off and the event is switched once.
+ */
+int bench_trace_start(struct bench_ctx *c)
+{
+	int ret;
+
+	if (imp_tracefs_mount())
+		return -ENOENT;
+	p2pbuf_sysfs_write(IMP_TRACEFS "/options/record-cmd", "0");
+	p2pbuf_sysfs_write(IMP_TRACEFS "/options/record-tgid", "0");
+	ret = imp_trace_event("p2pbuf_imp_invalidate", 1);
+	if (ret)
+		fprintf(stderr, "bench: error: cannot enable p2pbuf_imp_invalidate: %s\n",
+			strerror(-ret));
+	return ret;
+}
+
+void bench_trace_stop(struct bench_ctx *c)
+{
+	imp_trace_event("p2pbuf_imp_invalidate", 0);
+	p2pbuf_sysfs_write(IMP_TRACEFS "/options/record-cmd", "1");
 }
 
 static void bench_revoke_one(struct bench_ctx *c, unsigned int m,

@@ -13,8 +13,8 @@
  * p2pbuf_exporter) and P2PBUF_INITIATOR_BDF (bound to p2pbuf_importer).
  * Knobs, all optional (defaults in bench_defaults()): P2PBUF_BENCH_CYCLES,
  * _BUF_SIZE, _MAX_SIZE, _POINT_MS, _SLAB_CYCLES, _MN ("1 8 64"), _REPS,
- * _DMA_XFERS. Exit status 0 when every measurement ran, 1 otherwise (the
- * JSON then says which failed and why).
+ * _DMA_XFERS, _ROUNDS, _ROUND_CYCLES. Exit status 0 when every
+ * measurement ran, 1 otherwise (the JSON then says which failed and why).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +28,6 @@
 #include "importer_lib.h"
 #include "bench.h"
 
-#define BENCH_BAR	2
 #define UDMABUF_LIMIT	"/sys/module/udmabuf/parameters/size_limit_mb"
 
 static void bench_defaults(struct bench_cfg *cfg, bool quick)
@@ -42,6 +41,8 @@ static void bench_defaults(struct bench_cfg *cfg, bool quick)
 	cfg->slab_cycles = quick ? 200 : 10000;
 	cfg->revoke_reps = quick ? 2 : 5;
 	cfg->dma_xfers = quick ? 2 : 8;
+	cfg->rounds = 5;
+	cfg->round_cycles = quick ? 20 : 1000;
 	if (quick) {
 		memcpy(cfg->mn, mn_quick, sizeof(mn_quick));
 		cfg->nr_mn = ARRAY_SIZE(mn_quick);
@@ -76,6 +77,9 @@ static void bench_env(struct bench_cfg *cfg)
 					 cfg->revoke_reps);
 	cfg->dma_xfers = bench_env_ull("P2PBUF_BENCH_DMA_XFERS",
 				       cfg->dma_xfers);
+	cfg->rounds = bench_env_ull("P2PBUF_BENCH_ROUNDS", cfg->rounds);
+	cfg->round_cycles = bench_env_ull("P2PBUF_BENCH_ROUND_CYCLES",
+					  cfg->round_cycles);
 	if (!mn)
 		return;
 	cfg->nr_mn = 0;
@@ -443,13 +447,17 @@ int main(int argc, char **argv)
 	}
 	bench_udmabuf_limit(c.cfg.max_size);
 
+	if (bench_trace_start(&c))
+		ret = 1;
 	json_open(&c, NULL, '{');
 	bench_meta(&c);
 	ret |= bench_phase_p2pbuf(&c);
 	ret |= bench_phase_pages(&c);
 	ret |= bench_phase_vfio(&c);
 	ret |= bench_phase_again(&c);
+	ret |= bench_phase_rounds(&c);
 	json_close(&c, '}');
+	bench_trace_stop(&c);
 	if (out)
 		fclose(c.json);
 	close(c.imp);
