@@ -115,7 +115,7 @@ distro_lane() { # SUITE TOPO
 		"$P2PBUF_TOP/lab/distro-lane.sh" "$1" > "$results/host/distro-$1-$2.ktap"
 }
 if [ "${P2PBUF_DISTRO:-1}" = 1 ]; then
-	export P2PBUF_DISTRO_SUITES=${P2PBUF_DISTRO_SUITES:-exporter_test importer_test pair_test vgem_test lifetime_test privilege_test uabi_test}
+	export P2PBUF_DISTRO_SUITES=${P2PBUF_DISTRO_SUITES:-exporter_test importer_test pair_test vgem_test lifetime_test privilege_test uabi_test demo}
 	while read -r dsuite dtopos; do
 		case "$dsuite" in '' | '#'*) continue ;; esac
 		for dtopo in $dtopos; do

@@ -13,7 +13,8 @@
 #    then dkms add, build and install for the root's kernel; the modules
 #    must carry the kernel's vermagic and be built by the kernel's gcc.
 # 3. The suites (P2PBUF_DISTRO_SUITES, default exporter_test pair_test)
-#    built inside the root with that gcc.
+#    built inside the root with that gcc; "demo" among them is make demo's
+#    story (lab/demo.sh) told by tools/p2pbuf, built there too.
 # 4. A small initramfs (busybox-static of the root, the kernel's 9p and
 #    virtio-9p modules: Debian builds them as modules) that mounts the root
 #    read-only over virtio-9p and switch_roots into lab/guest/distro-init.sh.
@@ -129,6 +130,10 @@ root_step() {
 root=
 step "distro root: Debian $suite" root_step
 if [ -z "$root" ] || [ ! -f "$root/.p2pbuf-info" ]; then skip_rest "no root"; fi
+# One lane at a time per root: another would re-install the DKMS tree and
+# rebuild the programs under a guest that runs them.
+exec 7> "$root.lane-lock"
+flock 7
 krel=$(sed -n 's/^kernel //p' "$root/.p2pbuf-info")
 kcc=$(sed -n 's/^cc //p' "$root/.p2pbuf-info")
 cc_text=$(sed -n 's/^cc_text //p' "$root/.p2pbuf-info")
@@ -198,9 +203,21 @@ selftests_build() {
 	rm -rf "$root/var/lib/p2pbuf-lane"
 	mkdir -p "$root/var/lib/p2pbuf-lane/selftests"
 	local s goals=()
-	for s in $suites; do goals+=("/var/lib/p2pbuf-lane/selftests/$s"); done
-	LANE_KSRC=$ksrc in_root make -C "/usr/src/p2pbuf-$ver/selftests" KSRC=/mnt CC="$kcc" \
-		OUTPUT=/var/lib/p2pbuf-lane/selftests "${goals[@]}"
+	for s in $suites; do
+		[ "$s" = demo ] || goals+=("/var/lib/p2pbuf-lane/selftests/$s")
+	done
+	if [ "${#goals[@]}" -gt 0 ]; then
+		LANE_KSRC=$ksrc in_root make -C "/usr/src/p2pbuf-$ver/selftests" KSRC=/mnt CC="$kcc" \
+			OUTPUT=/var/lib/p2pbuf-lane/selftests "${goals[@]}" || return 1
+	fi
+	# "demo": make demo's story (lab/demo.sh), told by tools/p2pbuf built
+	# here as README.md has a user build it.
+	case " $suites " in
+	*" demo "*)
+		in_root make -C "/usr/src/p2pbuf-$ver/tools" CC="$kcc" \
+			OUTPUT=/var/lib/p2pbuf-lane/tools || return 1
+		;;
+	esac
 }
 step "selftests built in the root with $kcc: $suites" selftests_build || skip_rest "selftest build failed"
 
@@ -271,7 +288,8 @@ bench_kdebug() {
 }
 vmlinuz=$root/usr/lib/modules/$krel/vmlinuz
 [ -f "$vmlinuz" ] || vmlinuz=$root/boot/vmlinuz-$krel
-cp "$P2PBUF_TOP/lab/guest/distro-init.sh" "$P2PBUF_TOP/lab/guest/lib.sh" "$res/"
+cp "$P2PBUF_TOP/lab/guest/distro-init.sh" "$P2PBUF_TOP/lab/guest/lib.sh" \
+	"$P2PBUF_TOP/lab/demo.sh" "$res/"
 {
 	printf 'P2PBUF_SUITES=%q\n' "$suites"
 	printf 'P2PBUF_STDIR=%q\n' /var/lib/p2pbuf-lane/selftests
@@ -285,6 +303,7 @@ cp "$P2PBUF_TOP/lab/guest/distro-init.sh" "$P2PBUF_TOP/lab/guest/lib.sh" "$res/"
 	printf 'export P2PBUF_RACE_ITERS=%q\n' "${P2PBUF_RACE_ITERS:-$TOPO_RACE_ITERS}"
 	printf 'export P2PBUF_ACCEL=tcg\n'
 	printf 'P2PBUF_JOB=%q\n' "$job"
+	printf 'P2PBUF_TOOL=%q\n' /var/lib/p2pbuf-lane/tools/p2pbuf
 	if [ "$job" = bench ]; then
 		# The benchmark's knobs and what the guest cannot see.
 		while IFS='=' read -r k v; do

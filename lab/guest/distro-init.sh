@@ -90,10 +90,21 @@ distro_bench() {
 		fi
 	} > "$R/p2pbuf_bench.ktap"
 }
+# make demo's story, as the lab tells it (lab/demo.sh), when asked for.
+distro_demo() {
+	# shellcheck source=lab/demo.sh
+	. /mnt/demo.sh
+	local t0=$SECONDS
+	demo_run "$R"
+	echo "$((SECONDS - t0))" > "$R/demo.seconds"
+}
 if [ "${P2PBUF_JOB:-check}" = bench ]; then
 	distro_bench
 else
+	all_suites=$P2PBUF_SUITES
+	P2PBUF_SUITES=$(echo " $all_suites " | sed 's/ demo / /g')
 	guest_run_suites
+	case " $all_suites " in *" demo "*) distro_demo ;; esac
 fi
 ktap_check "unbind provider" guest_unbind "$P2PBUF_PROVIDER_BDF"
 ktap_check "unbind initiator" guest_unbind "$P2PBUF_INITIATOR_BDF"
