@@ -167,6 +167,8 @@ def report_dma(b):
 
 def report_rounds(b):
     rounds = b.get("rounds") or []
+    if not rounds:
+        return
     rows, ratios = [], []
     for r in rounds:
         p, v = p50(r.get("p2pbuf"), "cycle_ns"), p50(r.get("vfio"), "cycle_ns")
@@ -177,7 +179,8 @@ def report_rounds(b):
                      "error" if "error" in (r.get("p2pbuf") or {}) else us(p),
                      "error" if "error" in (r.get("vfio") or {}) else us(v),
                      ratio(v, p)])
-    n = (rounds[0].get("p2pbuf") or {}).get("cycle_ns", {}).get("n", "-") if rounds else "-"
+    n = b.get("config", {}).get("round_cycles") or \
+        (rounds[0].get("p2pbuf") or {}).get("cycle_ns", {}).get("n", "-")
     print("(f) map+unmap cycle, p2pbuf_exporter and vfio-pci interleaved on the same BAR:")
     print("    %d rounds of %s cycles each, who goes first alternating; cycle median" % (len(rounds), n))
     print("    per round, in-kernel us")
@@ -236,9 +239,11 @@ def main(argv):
     print("  kernel debug: %s" % m.get("kernel_debug"))
     print("  command line: %s" % m.get("cmdline"))
     print()
-    for part in (report_map_cycle, report_sweep, report_revoke, report_slab, report_dma,
-                 report_rounds):
+    for part in (report_map_cycle, report_sweep, report_revoke, report_slab, report_dma):
         part(b)
+        print()
+    if b.get("rounds"):
+        report_rounds(b)
         print()
     rc = 0
     try:

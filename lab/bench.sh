@@ -30,7 +30,8 @@
 # dependency proving off, as they weigh on every allocation and lock; KASAN
 # cannot be turned off at boot); P2PBUF_BENCH_QUICK=1 (p2pbuf_bench
 # --quick); P2PBUF_BENCH_CYCLES, _BUF_SIZE, _MAX_SIZE, _POINT_MS,
-# _SLAB_CYCLES, _MN, _REPS, _DMA_XFERS (selftests/p2pbuf_bench.c).
+# _SLAB_CYCLES, _MN, _REPS, _DMA_XFERS, _ROUNDS, _ROUND_CYCLES
+# (selftests/p2pbuf_bench.c).
 #
 # Results: $P2PBUF_RESULTS/bench/<topology>/ (debug kernel) or
 # bench/<suite>-<topology>/ (default results/bench/...): bench.json,

@@ -18,8 +18,9 @@
 # 4. A small initramfs (busybox-static of the root, the kernel's 9p and
 #    virtio-9p modules: Debian builds them as modules) that mounts the root
 #    read-only over virtio-9p and switch_roots into lab/guest/distro-init.sh.
-# 5. The distribution kernel booted under QEMU/TCG (1 vCPU, timeout
-#    P2PBUF_BOOT_TIMEOUT, default 600 s) in the lab's topology switch
+# 5. The distribution kernel booted under QEMU/TCG (P2PBUF_DISTRO_SMP vCPUs,
+#    default 1; timeout P2PBUF_BOOT_TIMEOUT, default 600 s) in the lab's
+#    topology switch
 #    (P2PBUF_TOPO): modprobe of both modules from the DKMS tree, the devices
 #    bound as the lab binds them, the suites run; uname -r, the taint and
 #    dmesg recorded.
@@ -126,14 +127,20 @@ root_step() {
 	echo "$root"
 	cat "$root/.p2pbuf-info"
 }
+# One lane at a time per suite, from before its root is built or
+# refreshed to the end: another would re-install the DKMS tree and rebuild
+# the programs (or the root) under a guest that runs them.
+lanelock=${P2PBUF_DISTRO_CACHE:-$P2PBUF_CACHE/distro}/$suite.lane-lock
+mkdir -p "$(dirname "$lanelock")"
+exec 7> "$lanelock" || lab_die "cannot open $lanelock"
+if ! flock -n 7; then
+	lab_log "distro lane: another lane of $suite runs; waiting for it ($lanelock)"
+	flock 7 || lab_die "cannot lock $lanelock"
+fi
 # step runs root_step in this shell: it sets root.
 root=
 step "distro root: Debian $suite" root_step
 if [ -z "$root" ] || [ ! -f "$root/.p2pbuf-info" ]; then skip_rest "no root"; fi
-# One lane at a time per root: another would re-install the DKMS tree and
-# rebuild the programs under a guest that runs them.
-exec 7> "$root.lane-lock"
-flock 7
 krel=$(sed -n 's/^kernel //p' "$root/.p2pbuf-info")
 kcc=$(sed -n 's/^cc //p' "$root/.p2pbuf-info")
 cc_text=$(sed -n 's/^cc_text //p' "$root/.p2pbuf-info")
@@ -280,7 +287,8 @@ step "initramfs: busybox, 9p and 9pnet_virtio with their dependencies" initramfs
 # NAME=value, n when unset: what bench.json records.
 bench_kdebug() {
 	local cfg=$root/boot/config-$krel o v out=()
-	for o in ${P2PBUF_BENCH_KDEBUG_RE//|/ }; do
+	local re=${P2PBUF_BENCH_KDEBUG_RE:-KASAN|PROVE_LOCKING|DEBUG_KMEMLEAK|DMA_API_DEBUG|DMABUF_DEBUG}
+	for o in ${re//|/ }; do
 		v=$(sed -n "s/^CONFIG_$o=//p" "$cfg" 2> /dev/null)
 		out+=("$o=${v:-n}")
 	done
@@ -306,9 +314,10 @@ cp "$P2PBUF_TOP/lab/guest/distro-init.sh" "$P2PBUF_TOP/lab/guest/lib.sh" \
 	printf 'P2PBUF_TOOL=%q\n' /var/lib/p2pbuf-lane/tools/p2pbuf
 	if [ "$job" = bench ]; then
 		# The benchmark's knobs and what the guest cannot see.
-		while IFS='=' read -r k v; do
-			printf 'export %s=%q\n' "$k" "$v"
-		done < <(env | grep -E '^P2PBUF_BENCH_[A-Z_]+=' | grep -v '^P2PBUF_BENCH_KDEBUG')
+		for k in $(compgen -e | grep -E '^P2PBUF_BENCH_[A-Z_]+$'); do
+			case "$k" in P2PBUF_BENCH_KDEBUG*) continue ;; esac
+			printf 'export %s=%q\n' "$k" "${!k}"
+		done
 		printf 'export P2PBUF_BENCH_KDEBUG=%q\n' "$(bench_kdebug)"
 	fi
 	# No P2PBUF_LAB: this kernel has none of the lab's debug features,

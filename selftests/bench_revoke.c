@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -133,25 +134,44 @@ static int bench_trigger(struct bench_ctx *c, struct bench_revoke_set *s,
 	return 0;
 }
 
+/* tracefs options the run switches off, and what they were. */
+static const char * const bench_trace_opts[] = {
+	IMP_TRACEFS "/options/record-cmd",
+	IMP_TRACEFS "/options/record-tgid",
+};
+
+static char bench_trace_old[BENCH_NR(bench_trace_opts)][4];
+
 /*
  * The importer's invalidate event, on from here to bench_trace_stop().
- * Switching a trace event on or off patches its static key, and while
- * comm/tgid recording is on (the default) the first event on and the last
- * one off also patch the scheduler's sched_switch and sched_wakeup sites,
- * which every CPU runs all the time. Done per trigger, that re-patched
- * them hundreds of times a run, and one run of Debian's 7.2.13 under
- * QEMU/TCG with 2 vCPUs died of it ("Oops: int3" in ttwu_do_activate(): a
- * vCPU still ran a breakpoint that the patch had already removed). So the
- * recording is off and the event is switched once.
+ * Switching a trace event on or off patches its static key, and while comm
+ * recording is on (tracefs' default; tgid recording, off by default, does
+ * the same) the first event on and the last one off also patch the
+ * scheduler's sched_switch and sched_wakeup sites, which every CPU runs
+ * all the time. Done per trigger, that re-patched them hundreds of times
+ * a run, and one run of Debian's 7.2.13 under QEMU/TCG with 2 vCPUs died
+ * of it ("Oops: int3" in ttwu_do_activate(): a vCPU still ran a
+ * breakpoint that the patch had already removed). So both recordings are
+ * off for the run and the event is switched once.
  */
 int bench_trace_start(struct bench_ctx *c)
 {
-	int ret;
+	unsigned int i;
+	ssize_t n;
+	int fd, ret;
 
 	if (imp_tracefs_mount())
 		return -ENOENT;
-	p2pbuf_sysfs_write(IMP_TRACEFS "/options/record-cmd", "0");
-	p2pbuf_sysfs_write(IMP_TRACEFS "/options/record-tgid", "0");
+	for (i = 0; i < BENCH_NR(bench_trace_opts); i++) {
+		bench_trace_old[i][0] = '\0';
+		fd = open(bench_trace_opts[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, bench_trace_old[i], sizeof(bench_trace_old[i]) - 1);
+		close(fd);
+		bench_trace_old[i][n > 0 ? n : 0] = '\0';
+		p2pbuf_sysfs_write(bench_trace_opts[i], "0");
+	}
 	ret = imp_trace_event("p2pbuf_imp_invalidate", 1);
 	if (ret)
 		fprintf(stderr, "bench: error: cannot enable p2pbuf_imp_invalidate: %s\n",
@@ -159,10 +179,15 @@ int bench_trace_start(struct bench_ctx *c)
 	return ret;
 }
 
+/* The event off, the recording options as they were. */
 void bench_trace_stop(struct bench_ctx *c)
 {
+	unsigned int i;
+
 	imp_trace_event("p2pbuf_imp_invalidate", 0);
-	p2pbuf_sysfs_write(IMP_TRACEFS "/options/record-cmd", "1");
+	for (i = 0; i < BENCH_NR(bench_trace_opts); i++)
+		if (bench_trace_old[i][0])
+			p2pbuf_sysfs_write(bench_trace_opts[i], bench_trace_old[i]);
 }
 
 static void bench_revoke_one(struct bench_ctx *c, unsigned int m,

@@ -9,6 +9,7 @@
  * gives each round's medians and the spread of the per-round ratio.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,7 +65,13 @@ static int bench_round_vfio(struct bench_ctx *c)
 	}
 	imp_vfio_release(&v);
 rebind:
-	p2pbuf_pci_bind(c->provider_bdf, "p2pbuf_exporter");
+	/* The next round, and the lab's unbind, need it back. */
+	if (p2pbuf_pci_bind(c->provider_bdf, "p2pbuf_exporter")) {
+		json_open(c, "rebind", '{');
+		json_error(c, "cannot bind the provider to p2pbuf_exporter again");
+		json_close(c, '}');
+		ret = ret ?: -EIO;
+	}
 	return ret;
 }
 
@@ -81,11 +88,11 @@ int bench_phase_rounds(struct bench_ctx *c)
 		json_int(c, "round", r);
 		json_str(c, "first", r % 2 ? "vfio" : "p2pbuf");
 		if (r % 2) {
-			ret |= bench_round_vfio(c);
-			ret |= bench_round_p2pbuf(c);
+			if (bench_round_vfio(c) | bench_round_p2pbuf(c))
+				ret = -EIO;
 		} else {
-			ret |= bench_round_p2pbuf(c);
-			ret |= bench_round_vfio(c);
+			if (bench_round_p2pbuf(c) | bench_round_vfio(c))
+				ret = -EIO;
 		}
 		json_close(c, '}');
 	}

@@ -153,6 +153,8 @@ static void bench_meta(struct bench_ctx *c)
 	json_int(c, "slab_cycles", c->cfg.slab_cycles);
 	json_int(c, "revoke_reps", c->cfg.revoke_reps);
 	json_int(c, "dma_xfers", c->cfg.dma_xfers);
+	json_int(c, "rounds", c->cfg.rounds);
+	json_int(c, "round_cycles", c->cfg.round_cycles);
 	json_close(c, '}');
 }
 
@@ -447,10 +449,13 @@ int main(int argc, char **argv)
 	}
 	bench_udmabuf_limit(c.cfg.max_size);
 
-	if (bench_trace_start(&c))
-		ret = 1;
 	json_open(&c, NULL, '{');
 	bench_meta(&c);
+	/* (c) reads the importer's invalidate event: a failure is an error. */
+	if (bench_trace_start(&c)) {
+		json_error(&c, "cannot switch on the p2pbuf_imp_invalidate trace event");
+		ret = 1;
+	}
 	ret |= bench_phase_p2pbuf(&c);
 	ret |= bench_phase_pages(&c);
 	ret |= bench_phase_vfio(&c);

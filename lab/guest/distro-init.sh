@@ -6,7 +6,9 @@
 # it by DKMS; /mnt is the host's writable lane directory (this script,
 # lab/guest/lib.sh, env.sh, and where the results go). Loads the pair with
 # modprobe as a user would, binds the devices as the lab does, runs the
-# suites as KTAP, records the kernel release and its taint, and powers off.
+# suites as KTAP (and make demo's story if "demo" is among them) or, for
+# the lane's job "bench", the benchmark, records the kernel release and its
+# taint, and powers off.
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp TERM=${TERM:-linux}

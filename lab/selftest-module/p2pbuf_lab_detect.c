@@ -35,7 +35,7 @@
  *			thread waits for an RCU tasks grace period
  *	panic		panic(): the boot ends there
  * Lockdep reports once a boot, so each lockdep request needs a boot of its
- * own; the irq locks are never taken by two requests of one boot.
+ * own; the two irq requests refuse (-EBUSY) once either has run.
  * The log lines of this module name a request, never a report, so that
  * the detector cannot mistake them for one.
  */
@@ -76,17 +76,20 @@ static DECLARE_COMPLETION(p2pbuf_lab_exit_done);
 
 /*
  * The irq lock orders: p2pbuf_lab_irq_lock is taken in hard interrupt
- * context by p2pbuf_lab_irq_timer, p2pbuf_lab_task_lock only ever in
- * process context with interrupts on. Neither ever deadlocks: the timer
- * fires once, on its own, while no task holds p2pbuf_lab_irq_lock. Raw
- * spinlocks: a spinlock_t in hard interrupt context, or under a raw one,
- * is a lockdep report of its own (invalid wait context, with
- * PROVE_RAW_LOCK_NESTING), which would come first.
+ * context by p2pbuf_lab_irq_timer and, with interrupts off, around
+ * p2pbuf_lab_task_lock; p2pbuf_lab_task_lock is also taken with
+ * interrupts on, which makes it irq-unsafe. Neither request can deadlock:
+ * the interrupt takes only p2pbuf_lab_irq_lock, never the task lock, and
+ * the task takes the irq lock only with interrupts off. Raw spinlocks: a
+ * spinlock_t in hard interrupt context, or under a raw one, is a lockdep
+ * report of its own (invalid wait context, with PROVE_RAW_LOCK_NESTING),
+ * which would come first.
  */
 static DEFINE_RAW_SPINLOCK(p2pbuf_lab_irq_lock);
 static DEFINE_RAW_SPINLOCK(p2pbuf_lab_task_lock);
 static struct hrtimer p2pbuf_lab_irq_timer;
 static DECLARE_COMPLETION(p2pbuf_lab_irq_done);
+static bool p2pbuf_lab_irq_used;	/* under p2pbuf_lab_provoke_lock */
 
 /* "lockdep_nest": the child is taken naming a parent nobody holds. */
 static DEFINE_MUTEX(p2pbuf_lab_nest_parent);
@@ -431,6 +434,13 @@ static int p2pbuf_lab_provoke(char *req)
 		return p2pbuf_lab_lockdep_freed();
 	if (!strcmp(what, "lockdep_exit_held"))
 		return p2pbuf_lab_exit_held();
+	if (!strcmp(what, "lockdep_safe_unsafe") ||
+	    !strcmp(what, "lockdep_irq_inversion")) {
+		/* Their lock classes carry what the first one taught lockdep. */
+		if (p2pbuf_lab_irq_used)
+			return -EBUSY;
+		p2pbuf_lab_irq_used = true;
+	}
 	if (!strcmp(what, "lockdep_safe_unsafe")) {
 		/* irq-safe first: the order then adds an irq-unsafe lock under it. */
 		p2pbuf_lab_lock_in_irq();
