@@ -74,18 +74,22 @@ bench_distro() { # SUITE
 		[ -f "$lane/results/$f" ] && cp "$lane/results/$f" "$res/"
 	done
 	echo
-	if [ -s "$res/bench.json" ]; then
-		/usr/bin/python3 "$P2PBUF_TOP/lab/bench-report.py" "$res/bench.json" \
-			"$res/bench.png" | tee "$res/table.txt" || ok=0
-	else
-		ok=0
-	fi
+	bench_report "$res" || ok=0
 	if [ "$ok" = 1 ]; then
 		echo "bench: PASS (Debian $suite's $(cat "$lane/results/uname-r"), $topo; results in $res)"
 		return 0
 	fi
 	echo "bench: FAIL (Debian $suite, $topo; logs in $res)"
 	return 1
+}
+
+# The table and the plot from RES/bench.json; fails without it. Debian's
+# python3, where lab/deps.sh installed matplotlib (the PATH's python3 may
+# be another installation).
+bench_report() { # RES
+	[ -s "$1/bench.json" ] || return 1
+	/usr/bin/python3 "$P2PBUF_TOP/lab/bench-report.py" "$1/bench.json" \
+		"$1/bench.png" | tee "$1/table.txt"
 }
 
 # What the guest cannot see: the host's CPU and the emulator.
@@ -145,14 +149,7 @@ bench_host() {
 	# Its command line switches kmemleak and DMA-API debug off on purpose.
 	P2PBUF_DETECTORS_OFF="kmemleak switched off,DMA-API debug switched off" \
 		python3 "$P2PBUF_TOP/lab/summary.py" "$(dirname "$res")" "$topo" -- bench && ok=1
-	if [ -s "$res/bench.json" ]; then
-		# Debian's python3, where lab/deps.sh installed matplotlib (the
-		# PATH's python3 may be another installation).
-		/usr/bin/python3 "$P2PBUF_TOP/lab/bench-report.py" "$res/bench.json" \
-			"$res/bench.png" | tee "$res/table.txt" || ok=0
-	else
-		ok=0
-	fi
+	bench_report "$res" || ok=0
 	if [ "$ok" = 1 ]; then
 		echo "bench: PASS ($topo; results in $res)"
 		return 0
