@@ -169,7 +169,8 @@ int bench_trace_start(struct bench_ctx *c)
 			continue;
 		n = read(fd, bench_trace_old[i], sizeof(bench_trace_old[i]) - 1);
 		close(fd);
-		bench_trace_old[i][n > 0 ? n : 0] = '\0';
+		if (n > 0)
+			bench_trace_old[i][n] = '\0';
 		p2pbuf_sysfs_write(bench_trace_opts[i], "0");
 	}
 	ret = imp_trace_event("p2pbuf_imp_invalidate", 1);
