@@ -104,6 +104,7 @@ def report_sweep(b):
 
 def report_revoke(b):
     series = [("p2pbuf REVOKE", b.get("p2pbuf", {}).get("revoke")),
+              ("vfio decode off", b.get("vfio", {}).get("revoke")),
               ("p2pbuf close", b.get("p2pbuf", {}).get("close")),
               ("vfio close", b.get("vfio", {}).get("close"))]
     by_mn = {}
@@ -118,15 +119,18 @@ def report_revoke(b):
             pt = pts.get(name)
             row.append("error" if pt and "error" in pt else us(p50(pt, "wall_ns")))
             row.append(us(p50(pt, "last_cb_ns")))
+        row.append(ratio(p50(pts.get("vfio decode off"), "wall_ns"),
+                         p50(pts.get("p2pbuf REVOKE"), "wall_ns")))
         row.append(ratio(p50(pts.get("vfio close"), "wall_ns"), p50(pts.get("p2pbuf close"), "wall_ns")))
-        row.append(ratio(p50(pts.get("vfio close"), "wall_ns"), p50(pts.get("p2pbuf REVOKE"), "wall_ns")))
         rows.append(row)
     print("(c) revoke latency, M buffers x N attachments, median us: wall = the trigger's")
-    print("    system call, last cb = latest importer callback entry after its start")
+    print("    system call, last cb = latest importer callback entry after its start;")
+    print("    like for like: p2pbuf REVOKE against vfio-pci clearing PCI_COMMAND.MEMORY,")
+    print("    p2pbuf's file close against vfio-pci's device close")
     hdr = ["MxN"]
     for name, _ in series:
         hdr += [name, "last cb"]
-    print(table(rows, hdr + ["vfio/p2pbuf close", "vfio close/p2pbuf REVOKE"]))
+    print(table(rows, hdr + ["vfio decode/p2pbuf REVOKE", "vfio/p2pbuf close"]))
 
 
 def report_slab(b):
@@ -193,6 +197,66 @@ def report_rounds(b):
             len(ratios), mid, ratios[0], ratios[-1]))
 
 
+def point_cell(pt, key="map_ns"):
+    if not pt:
+        return "-"
+    if "error" in pt:
+        return "error"
+    if "known_defect" in pt:
+        return "fails"
+    return us(p50(pt, key))
+
+
+def report_ranges(b):
+    names = [n for n in ("p2pbuf", "vfio") if b.get(n, {}).get("ranges")]
+    if not names:
+        return
+    by_nr, defects = {}, set()
+    for n in names:
+        for pt in b[n]["ranges"]:
+            by_nr.setdefault(pt.get("ranges"), {})[n] = pt
+            if "known_defect" in pt:
+                defects.add("%s: %s" % (n, pt["known_defect"]))
+    rows = []
+    for nr in sorted(k for k in by_nr if k is not None):
+        pts = by_nr[nr]
+        row = [nr, size_name(next(iter(pts.values())).get("size", 0))]
+        for n in names:
+            one = p50(by_nr.get(1, {}).get(n), "cycle_ns")
+            row += [pts.get(n, {}).get("map_type", "-"), point_cell(pts.get(n)),
+                    point_cell(pts.get(n), "cycle_ns"), ratio(p50(pts.get(n), "cycle_ns"), one)]
+        rows.append(row)
+    print("(g) one buffer of N ranges of equal length (gaps between them), median in-kernel us;")
+    print("    x 1 range = cycle over the cycle of one range of the same size")
+    hdr = ["ranges", "size"]
+    for n in names:
+        hdr += ["%s type" % n, "%s map" % n, "%s cycle" % n, "x 1 range"]
+    print(table(rows, hdr))
+    for d in sorted(defects):
+        print("  fails = known defect, %s" % d)
+
+
+def report_big(b):
+    rows = []
+    for n in ("p2pbuf", "vfio"):
+        pts = b.get(n, {}).get("big") or []
+        if pts and "not_measured" in pts[0]:
+            print("(h) one range above 4 GiB: not measured: %s" % pts[0]["not_measured"])
+            return
+        if len(pts) != 2:
+            continue
+        small, big = pts
+        rows.append([n, big.get("map_type", "-"), size_name(big.get("size", 0)),
+                     point_cell(small), point_cell(big), point_cell(small, "cycle_ns"),
+                     point_cell(big, "cycle_ns"),
+                     ratio(p50(big, "cycle_ns"), p50(small, "cycle_ns"))])
+    if not rows:
+        return
+    print("(h) one range of the whole BAR (above 4 GiB) against one page, median in-kernel us")
+    print(table(rows, ["exporter", "map type", "size", "4 KiB map", "big map", "4 KiB cycle",
+                       "big cycle", "big / 4 KiB"]))
+
+
 def plot(b, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -239,7 +303,8 @@ def main(argv):
     print("  kernel debug: %s" % m.get("kernel_debug"))
     print("  command line: %s" % m.get("cmdline"))
     print()
-    for part in (report_map_cycle, report_sweep, report_revoke, report_slab, report_dma):
+    for part in (report_map_cycle, report_sweep, report_revoke, report_slab, report_dma,
+                 report_ranges, report_big):
         part(b)
         print()
     if b.get("rounds"):

@@ -14,8 +14,8 @@
 #                     the lab's debug kernel instead (P2PBUF_TOPO default
 #                     switch; host packages plus python3-matplotlib for the
 #                     plot, cached debug kernel, modules, tests, as make
-#                     check). Both give a 256 MiB provider BAR, then print
-#                     the table and write the plot. Exits non-zero if a
+#                     check). Both give an 8 GiB provider BAR (a sparse
+#                     file), then print the table and write the plot. Exits non-zero if a
 #                     measurement failed, the setup failed or the kernel
 #                     log has a splat.
 #   bench.sh guest    inside the debug lab's guest, run by lab/guest/init.sh
@@ -24,13 +24,14 @@
 #                     runs it from lab/guest/distro-init.sh.)
 #
 # Knobs: P2PBUF_BENCH_KERNEL; P2PBUF_TOPO; P2PBUF_IVSHMEM_SIZE (provider BAR,
-# default 256M); P2PBUF_MEM (guest RAM, default 2G: udmabuf and the heap
-# allocate up to the BAR's size); P2PBUF_BENCH_APPEND (debug kernel only:
+# default 8G: measure h maps one range above 4 GiB); P2PBUF_MEM (guest RAM,
+# default 2G: udmabuf and the heap allocate up to _MAX_SIZE); P2PBUF_BENCH_APPEND (debug kernel only:
 # its command line, default: kmemleak, DMA-API debugging and lockdep's
 # dependency proving off, as they weigh on every allocation and lock; KASAN
 # cannot be turned off at boot); P2PBUF_BENCH_QUICK=1 (p2pbuf_bench
 # --quick); P2PBUF_BENCH_CYCLES, _BUF_SIZE, _MAX_SIZE, _POINT_MS,
-# _SLAB_CYCLES, _MN, _REPS, _DMA_XFERS, _ROUNDS, _ROUND_CYCLES
+# _SLAB_CYCLES, _MN, _REPS, _DMA_XFERS, _ROUNDS, _ROUND_CYCLES,
+# _RANGES_SIZE
 # (selftests/p2pbuf_bench.c).
 #
 # Results: $P2PBUF_RESULTS/bench/<topology>/ (debug kernel) or
@@ -57,7 +58,7 @@ bench_distro() { # SUITE
 	res=$(cd "$res" && pwd)
 
 	export P2PBUF_DISTRO_JOB=bench P2PBUF_TOPO=$topo P2PBUF_RESULTS=$res/lane
-	export P2PBUF_IVSHMEM_SIZE=${P2PBUF_IVSHMEM_SIZE:-256M}
+	export P2PBUF_IVSHMEM_SIZE=${P2PBUF_IVSHMEM_SIZE:-8G}
 	export P2PBUF_MEM=${P2PBUF_MEM:-2G}
 	# Two vCPUs as in the debug lab's bench: importers unmap in parallel.
 	export P2PBUF_DISTRO_SMP=${P2PBUF_DISTRO_SMP:-2}
@@ -125,7 +126,7 @@ bench_host() {
 	res=$(cd "$res" && pwd)
 	: > "$res/bench.log"
 
-	export P2PBUF_IVSHMEM_SIZE=${P2PBUF_IVSHMEM_SIZE:-256M}
+	export P2PBUF_IVSHMEM_SIZE=${P2PBUF_IVSHMEM_SIZE:-8G}
 	export P2PBUF_MEM=${P2PBUF_MEM:-2G}
 	export P2PBUF_APPEND="${P2PBUF_APPEND:-} ${P2PBUF_BENCH_APPEND-$BENCH_APPEND_DEFAULT}"
 	P2PBUF_BENCH_KDEBUG=$(grep -E "^CONFIG_($BENCH_KDEBUG_RE)=" "$KOBJ/.config" |

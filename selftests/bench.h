@@ -36,6 +36,7 @@ struct bench_cfg {
 	unsigned int dma_xfers;		/* (e) transfers per direction */
 	unsigned int rounds;		/* (f) interleaved rounds */
 	unsigned int round_cycles;	/* (f) cycles per exporter and round */
+	unsigned long long ranges_size;	/* (g) bytes of each multi-range buffer */
 };
 
 /* The provider's BAR that every measurement uses. */
@@ -108,6 +109,27 @@ typedef int (*bench_make_buf)(struct bench_ctx *c, unsigned long long size,
 void bench_sweep(struct bench_ctx *c, const char *key, bench_make_buf make,
 		 void *priv);
 void bench_slab_cycles(struct bench_ctx *c, const char *key, int dmabuf);
+
+/* One range of a buffer: [offset, offset + length) of BENCH_BAR. */
+struct bench_range {
+	unsigned long long offset;
+	unsigned long long length;
+};
+
+/* Make a buffer of @nr ranges of BENCH_BAR; the dma-buf fd or -errno. */
+typedef int (*bench_make_ranges)(struct bench_ctx *c,
+				 const struct bench_range *r, unsigned int nr,
+				 void *priv);
+/*
+ * (g): 1, 16, 256 and 1024 ranges of one size. A map that fails with
+ * -EADDRINUSE on several ranges is reported as @einuse_why, not as an
+ * error, when @einuse_why is not NULL (a known defect of the exporter).
+ */
+void bench_ranges(struct bench_ctx *c, const char *key,
+		  bench_make_ranges make, void *priv, const char *einuse_why);
+/* (h): one page against one range of the whole BAR, if above 4 GiB. */
+void bench_big(struct bench_ctx *c, const char *key, bench_make_buf make,
+	       void *priv);
 int bench_make_udmabuf(struct bench_ctx *c, unsigned long long size,
 		       void *priv);
 int bench_make_heap(struct bench_ctx *c, unsigned long long size, void *priv);
@@ -139,5 +161,20 @@ int bench_exp_open(const char *bdf);
 int bench_exp_export(int exp, unsigned long long offset,
 		     unsigned long long size);
 int bench_exp_revoke_all(int exp, bool restore);
+int bench_exp_export_ranges(int exp, const struct bench_range *r,
+			    unsigned int nr);
+
+/* bench_vfio.c: vfio-pci's buffers and its memory-decode revoke */
+struct imp_vfio;
+struct bench_vfio_decode {
+	struct imp_vfio *v;
+	unsigned long long cfg_offset;	/* config space in the device fd */
+};
+
+int bench_vfio_dmabuf_ranges(struct imp_vfio *v, const struct bench_range *r,
+			     unsigned int nr);
+int bench_vfio_decode_init(struct bench_vfio_decode *d, struct imp_vfio *v);
+int bench_vfio_decode_off(struct bench_ctx *c, void *priv);
+int bench_vfio_decode_on(struct bench_ctx *c, void *priv);
 
 #endif /* P2PBUF_BENCH_H */

@@ -146,14 +146,34 @@ static unsigned int bench_budget(unsigned int ms, double ns)
 	return n > 2000 ? 2000 : (unsigned int)n;
 }
 
+/*
+ * One point of (b), (g) or (h): a short probe sizes the run to the time
+ * budget, then map_type and the three statistics go into the open object.
+ */
+static int bench_point(struct bench_ctx *c, int buf)
+{
+	struct bench_stats map, unmap, cycle;
+	__u32 type = 0;
+	int ret;
+
+	ret = bench_cycles(c, buf, 3, NULL, NULL, &cycle, NULL);
+	if (!ret)
+		ret = bench_cycles(c, buf, bench_budget(c->cfg.point_ms, cycle.p50),
+				   &map, &unmap, &cycle, &type);
+	if (ret)
+		return ret;
+	json_str(c, "map_type", imp_map_type_name(type));
+	json_stats(c, "map_ns", &map);
+	json_stats(c, "unmap_ns", &unmap);
+	json_stats(c, "cycle_ns", &cycle);
+	return 0;
+}
+
 /* Measure (b): map cost against size, 4 KiB to max_size by powers of 4. */
 void bench_sweep(struct bench_ctx *c, const char *key, bench_make_buf make,
 		 void *priv)
 {
-	struct bench_stats map, unmap, cycle;
 	unsigned long long size;
-	unsigned int n;
-	__u32 type = 0;
 	int buf, ret;
 
 	json_open(c, key, '[');
@@ -161,28 +181,105 @@ void bench_sweep(struct bench_ctx *c, const char *key, bench_make_buf make,
 		json_open(c, NULL, '{');
 		json_int(c, "size", size);
 		buf = make(c, size, priv);
-		if (buf < 0) {
-			json_error(c, strerror(-buf));
+		ret = buf < 0 ? buf : bench_point(c, buf);
+		if (buf >= 0)
+			close(buf);
+		if (ret)
+			json_error(c, strerror(-ret));
+		json_close(c, '}');
+		fprintf(stderr, "bench: %s %llu KiB: %s\n", key, size >> 10,
+			ret ? strerror(-ret) : "done");
+	}
+	json_close(c, ']');
+}
+
+static const unsigned int bench_nr_ranges[] = { 1, 16, 256, 1024 };
+
+/*
+ * Measure (g): a buffer of cfg.ranges_size bytes made of 1, 16, 256 and
+ * 1024 ranges of equal length. Each range is followed by a gap as long as
+ * itself, so no two ranges touch and nothing can merge them: the buffers
+ * span twice ranges_size of the BAR.
+ */
+void bench_ranges(struct bench_ctx *c, const char *key,
+		  bench_make_ranges make, void *priv, const char *einuse_why)
+{
+	unsigned int i, k, nr, most = bench_nr_ranges[BENCH_NR(bench_nr_ranges) - 1];
+	unsigned long long len;
+	struct bench_range *r;
+	int buf, ret;
+
+	json_open(c, key, '[');
+	r = calloc(most, sizeof(*r));
+	for (k = 0; k < BENCH_NR(bench_nr_ranges); k++) {
+		nr = bench_nr_ranges[k];
+		len = c->cfg.ranges_size / nr;
+		json_open(c, NULL, '{');
+		json_int(c, "ranges", nr);
+		json_int(c, "size", len * nr);
+		if (!r) {
+			json_error(c, strerror(ENOMEM));
 			json_close(c, '}');
 			continue;
 		}
-		/* A short probe sizes the run to the time budget. */
-		ret = bench_cycles(c, buf, 3, NULL, NULL, &cycle, NULL);
-		n = bench_budget(c->cfg.point_ms, cycle.p50);
-		if (!ret)
-			ret = bench_cycles(c, buf, n, &map, &unmap, &cycle,
-					   &type);
-		close(buf);
-		if (ret) {
-			json_error(c, strerror(-ret));
-		} else {
-			json_str(c, "map_type", imp_map_type_name(type));
-			json_stats(c, "map_ns", &map);
-			json_stats(c, "unmap_ns", &unmap);
-			json_stats(c, "cycle_ns", &cycle);
+		if (c->cfg.ranges_size % (4096ULL * most) ||
+		    2 * c->cfg.ranges_size > c->bar_size) {
+			json_error(c, "ranges_size: not a multiple of 4 MiB or above half the BAR");
+			json_close(c, '}');
+			continue;
 		}
+		for (i = 0; i < nr; i++) {
+			r[i].offset = 2 * i * len;
+			r[i].length = len;
+		}
+		buf = make(c, r, nr, priv);
+		ret = buf < 0 ? buf : bench_point(c, buf);
+		if (buf >= 0)
+			close(buf);
+		if (ret == -EADDRINUSE && nr > 1 && einuse_why)
+			json_str(c, "known_defect", einuse_why);
+		else if (ret)
+			json_error(c, strerror(-ret));
 		json_close(c, '}');
-		fprintf(stderr, "bench: %s %llu KiB: %s\n", key, size >> 10,
+		fprintf(stderr, "bench: %s %u ranges: %s\n", key, nr,
+			ret ? strerror(-ret) : "done");
+	}
+	free(r);
+	json_close(c, ']');
+}
+
+/*
+ * Measure (h): the map cost of one page and of one range of the whole
+ * BAR, when the BAR is above 4 GiB (a segment length that does not fit
+ * 32 bits); otherwise the entry says why it was not measured.
+ */
+void bench_big(struct bench_ctx *c, const char *key, bench_make_buf make,
+	       void *priv)
+{
+	const unsigned long long sizes[] = { 4096, c->bar_size };
+	unsigned int i;
+	int buf, ret;
+
+	json_open(c, key, '[');
+	if (c->bar_size <= 4ULL << 30) {
+		json_open(c, NULL, '{');
+		json_str(c, "not_measured",
+			 "the provider BAR is not above 4 GiB (P2PBUF_IVSHMEM_SIZE)");
+		json_close(c, '}');
+		json_close(c, ']');
+		return;
+	}
+	for (i = 0; i < BENCH_NR(sizes); i++) {
+		json_open(c, NULL, '{');
+		json_int(c, "size", sizes[i]);
+		buf = make(c, sizes[i], priv);
+		ret = buf < 0 ? buf : bench_point(c, buf);
+		if (buf >= 0)
+			close(buf);
+		if (ret)
+			json_error(c, strerror(-ret));
+		json_close(c, '}');
+		fprintf(stderr, "bench: %s %llu MiB: %s\n", key, sizes[i] >> 20,
 			ret ? strerror(-ret) : "done");
 	}
 	json_close(c, ']');

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "exporter_lib.h"
@@ -31,7 +32,7 @@ int bench_exp_export(int exp, unsigned long long offset,
 	struct p2pbuf_exp_range r = { .offset = offset, .length = size };
 	int fd;
 
-	fd = exp_export(exp, 2, &r, 1, O_RDWR | O_CLOEXEC, NULL);
+	fd = exp_export(exp, BENCH_BAR, &r, 1, O_RDWR | O_CLOEXEC, NULL);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -40,4 +41,25 @@ int bench_exp_revoke_all(int exp, bool restore)
 {
 	return exp_revoke(exp, restore ? P2PBUF_EXP_RESTORE : P2PBUF_EXP_REVOKE,
 			  P2PBUF_EXP_REVOKE_ALL, NO_FD) < 0 ? -errno : 0;
+}
+
+/* Export @nr ranges of BAR 2 as one buffer; the dma-buf fd or -errno. */
+int bench_exp_export_ranges(int exp, const struct bench_range *r,
+			    unsigned int nr)
+{
+	struct p2pbuf_exp_range *er;
+	unsigned int i;
+	int fd;
+
+	er = calloc(nr, sizeof(*er));
+	if (!er)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		er[i].offset = r[i].offset;
+		er[i].length = r[i].length;
+	}
+	fd = exp_export(exp, BENCH_BAR, er, nr, O_RDWR | O_CLOEXEC, NULL);
+	fd = fd < 0 ? -errno : fd;
+	free(er);
+	return fd;
 }
