@@ -37,6 +37,7 @@ struct bench_cfg {
 	unsigned int rounds;		/* (f) interleaved rounds */
 	unsigned int round_cycles;	/* (f) cycles per exporter and round */
 	unsigned long long ranges_size;	/* (g) bytes of each multi-range buffer */
+	unsigned long long big_size;	/* (h) the big range, 0: the whole BAR */
 };
 
 /* The provider's BAR that every measurement uses. */
@@ -127,7 +128,7 @@ typedef int (*bench_make_ranges)(struct bench_ctx *c,
  */
 void bench_ranges(struct bench_ctx *c, const char *key,
 		  bench_make_ranges make, void *priv, const char *einuse_why);
-/* (h): one page against one range of the whole BAR, if above 4 GiB. */
+/* (h): one page against one range above 4 GiB (big_size), if the BAR has it. */
 void bench_big(struct bench_ctx *c, const char *key, bench_make_buf make,
 	       void *priv);
 int bench_make_udmabuf(struct bench_ctx *c, unsigned long long size,

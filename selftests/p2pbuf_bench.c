@@ -13,7 +13,8 @@
  * p2pbuf_exporter) and P2PBUF_INITIATOR_BDF (bound to p2pbuf_importer).
  * Knobs, all optional (defaults in bench_defaults()): P2PBUF_BENCH_CYCLES,
  * _BUF_SIZE, _MAX_SIZE, _POINT_MS, _SLAB_CYCLES, _MN ("1 8 64"), _REPS,
- * _DMA_XFERS, _ROUNDS, _ROUND_CYCLES, _RANGES_SIZE. Exit status 0 when every
+ * _DMA_XFERS, _ROUNDS, _ROUND_CYCLES, _RANGES_SIZE,
+ * _BIG_SIZE. Exit status 0 when every
  * measurement ran, 1 otherwise (the JSON then says which failed and why).
  */
 #define _GNU_SOURCE
@@ -44,6 +45,7 @@ static void bench_defaults(struct bench_cfg *cfg, bool quick)
 	cfg->rounds = 5;
 	cfg->round_cycles = quick ? 20 : 1000;
 	cfg->ranges_size = quick ? 4 << 20 : 16 << 20;
+	cfg->big_size = 0;	/* the whole BAR */
 	if (quick) {
 		memcpy(cfg->mn, mn_quick, sizeof(mn_quick));
 		cfg->nr_mn = ARRAY_SIZE(mn_quick);
@@ -83,6 +85,7 @@ static void bench_env(struct bench_cfg *cfg)
 					  cfg->round_cycles);
 	cfg->ranges_size = bench_env_ull("P2PBUF_BENCH_RANGES_SIZE",
 					 cfg->ranges_size);
+	cfg->big_size = bench_env_ull("P2PBUF_BENCH_BIG_SIZE", cfg->big_size);
 	if (!mn)
 		return;
 	cfg->nr_mn = 0;
@@ -159,6 +162,7 @@ static void bench_meta(struct bench_ctx *c)
 	json_int(c, "rounds", c->cfg.rounds);
 	json_int(c, "round_cycles", c->cfg.round_cycles);
 	json_int(c, "ranges_size", c->cfg.ranges_size);
+	json_int(c, "big_size", c->cfg.big_size);
 	json_close(c, '}');
 }
 
@@ -343,6 +347,14 @@ static int vfio_make_nth(struct bench_ctx *c, void *priv, unsigned int i)
 			       c->cfg.buf_size);
 }
 
+static int vfio_decode_make_nth(struct bench_ctx *c, void *priv,
+				unsigned int i)
+{
+	struct bench_vfio_decode *d = priv;
+
+	return vfio_make_nth(c, d->v, i);
+}
+
 static int vfio_close_device(struct bench_ctx *c, void *priv)
 {
 	struct imp_vfio *v = priv;
@@ -371,7 +383,7 @@ static int bench_phase_vfio(struct bench_ctx *c)
 		.priv = &v,
 	};
 	struct bench_revoke_src decode_src = {
-		.name = "vfio decode off", .make = vfio_make_nth,
+		.name = "vfio decode off", .make = vfio_decode_make_nth,
 		.trigger = bench_vfio_decode_off,
 		.restore = bench_vfio_decode_on, .keeps_imports = true,
 		.priv = &decode,
