@@ -234,6 +234,11 @@ static void bench_revoke_one(struct bench_ctx *c, unsigned int m,
 			ret = bench_set_make(c, &s, src);
 		}
 	}
+	/* Leave the source as it was: decode on, buffers not revoked. */
+	if (src->keeps_imports) {
+		r = src->restore(c, src->priv);
+		ret = ret ?: r;
+	}
 	bench_set_release(c, &s);
 out:
 	if (ret) {
