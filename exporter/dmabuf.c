@@ -123,7 +123,7 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 		return -ENOMEM;
 	state->route = route;
 	/* See the top of sgt.c: no IOVA is ever used for BUS_ADDR. */
-	state->split = route == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE &&
+	state->own_map = route == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE &&
 		       buf->nr_ranges > 1;
 	state->map_type = P2PBUF_MAP_UNKNOWN;
 	attach->priv = state;
@@ -195,20 +195,20 @@ static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 	if (sgt)
 		goto out;
 
-	sgt = p2pbuf_exp_sgt_map(buf, attach, state->split, dir);
-	if (PTR_ERR_OR_ZERO(sgt) == -EADDRINUSE && !state->split &&
+	sgt = p2pbuf_exp_sgt_map(buf, attach, state->own_map, dir);
+	if (PTR_ERR_OR_ZERO(sgt) == -EADDRINUSE && !state->own_map &&
 	    buf->nr_ranges > 1 && !state->nr_mappings) {
 		/*
-		 * A BUS_ADDR route took the unsplit path, but p2pdma mapped
+		 * A BUS_ADDR route took the core's path, but p2pdma mapped
 		 * through an IOVA after all, where several ranges fail with
-		 * -EADDRINUSE (sgt.c, defect 2). Split from now on; only
+		 * -EADDRINUSE (sgt.c, defect 2). Map here from now on; only
 		 * while no mapping is live, since unmap frees a table the
-		 * way @split says it was built.
+		 * way @own_map says it was built.
 		 */
 		sgt = p2pbuf_exp_sgt_map(buf, attach, true, dir);
 		if (IS_ERR(sgt))
 			return sgt;
-		state->split = true;
+		state->own_map = true;
 		p2pbuf_exp_route_mismatch(buf, attach,
 					  P2PBUF_MAP_HOST_BRIDGE_IOVA);
 	}
@@ -222,7 +222,7 @@ static struct sg_table *p2pbuf_exp_map(struct dma_buf_attachment *attach,
 		p2pbuf_exp_route_mismatch(buf, attach, map_type);
 	state->map_type = map_type;
 	/* Cache only what the table really is, not what attach expected. */
-	if (bus_map && !state->split) {
+	if (bus_map && !state->own_map) {
 		state->bus_sgt = sgt;
 		state->bus_dir = dir;
 	}
@@ -248,7 +248,7 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 	 * its last mapping goes while the buffer is revoked.
 	 */
 	if (sgt != state->bus_sgt)
-		p2pbuf_exp_sgt_unmap(attach, sgt, state->split, dir);
+		p2pbuf_exp_sgt_unmap(attach, sgt, state->own_map, dir);
 	else if (buf->revoked && !state->nr_mappings)
 		p2pbuf_exp_drop_cached_sgts(buf);
 	/* Last use of @buf by this mapping: a revoke may be waiting for it. */

@@ -183,8 +183,10 @@ struct p2pbuf_exp_buf {
  *	(dma_buf_attachment.priv)
  * @route: PCI_P2PDMA_MAP_BUS_ADDR or PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, the
  *	route p2pbuf_exp_route() found when the importer attached.
- * @split: map the buffer one range at a time (see exporter/sgt.c); set at
- *	attach for routes through the host bridge, and later if a map of a
+ * @own_map: map the buffer in sgt.c, in one IOVA window (see
+ *	exporter/sgt.c, defect 2), not with the core's helper; set at
+ *	attach for buffers of several ranges routed through the host bridge,
+ *	and later if a map of a
  *	BUS_ADDR route needed an IOVA after all. Under the dma_resv lock.
  * @map_type: enum p2pbuf_map_type of the latest mapping; under the
  *	dma_resv lock.
@@ -200,7 +202,7 @@ struct p2pbuf_exp_buf {
  */
 struct p2pbuf_exp_attach {
 	int route;
-	bool split;
+	bool own_map;
 	u32 map_type;
 	u32 nr_mappings;
 	struct sg_table *bus_sgt;
@@ -264,9 +266,9 @@ extern const struct dev_pm_ops p2pbuf_exp_pm_ops;
 /* sgt.c */
 struct sg_table *p2pbuf_exp_sgt_map(struct p2pbuf_exp_buf *buf,
 				    struct dma_buf_attachment *attach,
-				    bool split, enum dma_data_direction dir);
+				    bool own_map, enum dma_data_direction dir);
 void p2pbuf_exp_sgt_unmap(struct dma_buf_attachment *attach,
-			  struct sg_table *sgt, bool split,
+			  struct sg_table *sgt, bool own_map,
 			  enum dma_data_direction dir);
 
 /* maptype.c */

@@ -23,10 +23,15 @@
  *    belongs), so the second range of a buffer fails with -EADDRINUSE from
  *    the IOMMU page table (drivers/iommu/generic_pt/iommu_pt.h:562). For
  *    routes through the host bridge, buffers of several ranges are
- *    therefore mapped one range at a time, and the importer gets a table
- *    that concatenates the ranges' tables. That costs one IOVA window per
- *    range instead of one per buffer; the importer cannot tell otherwise.
- *    BUS_ADDR routes never use an IOVA and take the direct path.
+ *    therefore mapped here, by p2pbuf_exp_map_window(): one IOVA window
+ *    for the whole buffer, each range linked at its offset in it, one
+ *    IOTLB sync, so the importer gets one DMA segment (split only at
+ *    MAX_SG_ENT_SZ, as the core does) and the cost grows with the pages
+ *    mapped, not with one window per range. Without an IOVA window (no
+ *    translating IOMMU) each range is mapped on its own, as the core does.
+ *    BUS_ADDR routes never use an IOVA and take the core's path. Once the
+ *    core passes the offset (patches/0002), buffers of several ranges can
+ *    take the core's path too and p2pbuf_exp_map_window() can go.
  *
  * A BUS_ADDR table holds PCI bus addresses and nothing else: no DMA API
  * mapping, no IOVA, no reference to the provider. dmabuf.c therefore builds
@@ -41,22 +46,25 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-buf-mapping.h>
 #include <linux/dma-resv.h>
+#include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include "p2pbuf_exporter.h"
 
+/* The core's limit for one entry (dma-buf-mapping.c), page aligned. */
+#define P2PBUF_EXP_MAX_SEG	ALIGN_DOWN(UINT_MAX, PAGE_SIZE)
+
 /**
- * struct p2pbuf_exp_split_sgt - a mapping built one range at a time
- * @sgt: the table the importer gets: every entry of @parts, in order.
- * @nr_parts: number of @parts, the buffer's number of ranges.
- * @parts: the tables dma_buf_phys_vec_to_sgt() returned, one per range.
+ * struct p2pbuf_exp_window - a buffer of several ranges mapped by sgt.c
+ * @sgt: the table the importer gets (DMA addresses only, as the core's).
+ * @state: the IOVA window of the whole buffer, if dma_iova_try_alloc()
+ *	gave one; else every range has its own dma_map_phys() mapping.
  */
-struct p2pbuf_exp_split_sgt {
+struct p2pbuf_exp_window {
 	struct sg_table sgt;
-	u32 nr_parts;
-	struct sg_table *parts[] __counted_by(nr_parts);
+	struct dma_iova_state state;
 };
 
 /* Defect 1 above: the one place that calls dma_buf_free_sgt(). */
@@ -68,69 +76,164 @@ static void p2pbuf_exp_free_sgt(struct dma_buf_attachment *attach,
 	dma_buf_free_sgt(attach, sgt, dir);
 }
 
-static void p2pbuf_exp_free_split(struct dma_buf_attachment *attach,
-				  struct p2pbuf_exp_split_sgt *split,
-				  u32 nr_parts, enum dma_data_direction dir)
+/* Entries [addr, addr + len) takes, from @sg on; the entry after them. */
+static struct scatterlist *p2pbuf_exp_fill(struct scatterlist *sg,
+					   dma_addr_t addr, size_t len)
 {
-	while (nr_parts--)
-		p2pbuf_exp_free_sgt(attach, split->parts[nr_parts], dir);
-	kfree(split);
+	size_t n;
+
+	while (len) {
+		n = min_t(size_t, len, P2PBUF_EXP_MAX_SEG);
+		sg_dma_address(sg) = addr;
+		sg_dma_len(sg) = n;
+		addr += n;
+		len -= n;
+		sg = sg_next(sg);
+	}
+	return sg;
 }
 
-static struct sg_table *p2pbuf_exp_map_split(struct p2pbuf_exp_buf *buf,
-					     struct dma_buf_attachment *attach,
-					     enum dma_data_direction dir)
+static unsigned int p2pbuf_exp_nents(size_t len)
 {
-	struct p2pbuf_exp_split_sgt *split;
-	struct scatterlist *to, *from;
-	unsigned int nents = 0;
-	struct sg_table *part;
+	return DIV_ROUND_UP(len, P2PBUF_EXP_MAX_SEG);
+}
+
+/* Unmap the first @nr ranges of a window without IOVA. */
+static void p2pbuf_exp_unmap_ranges(const struct p2pbuf_exp_buf *buf,
+				    struct dma_buf_attachment *attach,
+				    struct p2pbuf_exp_window *w, u32 nr,
+				    enum dma_data_direction dir)
+{
+	struct scatterlist *sg = w->sgt.sgl;
 	u32 i;
-	int j, ret;
 
-	split = kzalloc_flex(*split, parts, buf->nr_ranges);
-	if (!split)
-		return ERR_PTR(-ENOMEM);
-	split->nr_parts = buf->nr_ranges;
-
-	for (i = 0; i < buf->nr_ranges; i++) {
-		part = dma_buf_phys_vec_to_sgt(attach, buf->provider,
-					       &buf->phys_vec[i], 1,
-					       buf->phys_vec[i].len, dir);
-		if (IS_ERR(part)) {
-			ret = PTR_ERR(part);
-			goto err_free_parts;
-		}
-		split->parts[i] = part;
-		nents += part->nents;
+	for (i = 0; i < nr; i++) {
+		dma_unmap_phys(attach->dev, sg_dma_address(sg),
+			       buf->phys_vec[i].len, dir, DMA_ATTR_MMIO);
+		sg = p2pbuf_exp_fill(sg, sg_dma_address(sg),
+				     buf->phys_vec[i].len);
 	}
+}
 
-	ret = sg_alloc_table(&split->sgt, nents, GFP_KERNEL);
+/* One IOVA window for every range; 0 or -errno, nothing left on error. */
+static int p2pbuf_exp_link_window(struct p2pbuf_exp_buf *buf,
+				  struct dma_buf_attachment *attach,
+				  struct p2pbuf_exp_window *w,
+				  enum dma_data_direction dir)
+{
+	size_t mapped = 0;
+	u32 i;
+	int ret;
+
+	ret = sg_alloc_table(&w->sgt, p2pbuf_exp_nents(buf->size), GFP_KERNEL);
 	if (ret)
-		goto err_free_parts;
-
-	to = split->sgt.sgl;
+		return ret;
 	for (i = 0; i < buf->nr_ranges; i++) {
-		for_each_sgtable_dma_sg(split->parts[i], from, j) {
-			sg_dma_address(to) = sg_dma_address(from);
-			sg_dma_len(to) = sg_dma_len(from);
-			to = sg_next(to);
-		}
+		ret = dma_iova_link(attach->dev, &w->state,
+				    buf->phys_vec[i].paddr, mapped,
+				    buf->phys_vec[i].len, dir, DMA_ATTR_MMIO);
+		if (ret)
+			goto err_destroy;
+		mapped += buf->phys_vec[i].len;
+		cond_resched();
+	}
+	ret = dma_iova_sync(attach->dev, &w->state, 0, mapped);
+	if (ret)
+		goto err_destroy;
+	p2pbuf_exp_fill(w->sgt.sgl, w->state.addr, mapped);
+	return 0;
+
+err_destroy:
+	/* Also frees the window when nothing was linked. */
+	dma_iova_destroy(attach->dev, &w->state, mapped, dir, DMA_ATTR_MMIO);
+	sg_free_table(&w->sgt);
+	return ret;
+}
+
+/* Every range mapped on its own (no IOVA window); 0 or -errno. */
+static int p2pbuf_exp_map_ranges(struct p2pbuf_exp_buf *buf,
+				 struct dma_buf_attachment *attach,
+				 struct p2pbuf_exp_window *w,
+				 enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	unsigned int nents = 0;
+	dma_addr_t addr;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < buf->nr_ranges; i++)
+		nents += p2pbuf_exp_nents(buf->phys_vec[i].len);
+	ret = sg_alloc_table(&w->sgt, nents, GFP_KERNEL);
+	if (ret)
+		return ret;
+	sg = w->sgt.sgl;
+	for (i = 0; i < buf->nr_ranges; i++) {
+		addr = dma_map_phys(attach->dev, buf->phys_vec[i].paddr,
+				    buf->phys_vec[i].len, dir, DMA_ATTR_MMIO);
+		ret = dma_mapping_error(attach->dev, addr);
+		if (ret)
+			goto err_unmap;
+		sg = p2pbuf_exp_fill(sg, addr, buf->phys_vec[i].len);
+	}
+	return 0;
+
+err_unmap:
+	p2pbuf_exp_unmap_ranges(buf, attach, w, i, dir);
+	sg_free_table(&w->sgt);
+	return ret;
+}
+
+static struct sg_table *p2pbuf_exp_map_window(struct p2pbuf_exp_buf *buf,
+					      struct dma_buf_attachment *attach,
+					      enum dma_data_direction dir)
+{
+	struct p2pbuf_exp_window *w;
+	int ret;
+
+	w = kzalloc_obj(*w);
+	if (!w)
+		return ERR_PTR(-ENOMEM);
+
+	/*
+	 * Only routes through the host bridge come here (dmabuf.c, own_map).
+	 * The core would ask pci_p2pdma_map_type() again, which modules
+	 * cannot call; p2pdma caches the route per client, and
+	 * p2pbuf_exp_map_type() reports a table that disagrees with it.
+	 */
+	if (dma_iova_try_alloc(attach->dev, &w->state, 0, buf->size))
+		ret = p2pbuf_exp_link_window(buf, attach, w, dir);
+	else
+		ret = p2pbuf_exp_map_ranges(buf, attach, w, dir);
+	if (ret) {
+		kfree(w);
+		return ERR_PTR(ret);
 	}
 	/* Like the core's tables: DMA addresses only, no CPU list. */
-	split->sgt.orig_nents = 0;
-	return &split->sgt;
+	w->sgt.orig_nents = 0;
+	return &w->sgt;
+}
 
-err_free_parts:
-	p2pbuf_exp_free_split(attach, split, i, dir);
-	return ERR_PTR(ret);
+static void p2pbuf_exp_unmap_window(struct p2pbuf_exp_buf *buf,
+				    struct dma_buf_attachment *attach,
+				    struct p2pbuf_exp_window *w,
+				    enum dma_data_direction dir)
+{
+	if (dma_use_iova(&w->state))
+		dma_iova_destroy(attach->dev, &w->state, buf->size, dir,
+				 DMA_ATTR_MMIO);
+	else
+		p2pbuf_exp_unmap_ranges(buf, attach, w, buf->nr_ranges, dir);
+	w->sgt.orig_nents = w->sgt.nents;
+	sg_free_table(&w->sgt);
+	kfree(w);
 }
 
 /**
  * p2pbuf_exp_sgt_map() - map a buffer for an attachment
  * @buf: the buffer, not revoked
  * @attach: the attachment
- * @split: map one range at a time (see defect 2 at the top of this file)
+ * @own_map: map it here, in one IOVA window (defect 2 at the top of this file)
  * @dir: direction of the DMA
  *
  * Context: the buffer's resv lock held.
@@ -139,12 +242,12 @@ err_free_parts:
  */
 struct sg_table *p2pbuf_exp_sgt_map(struct p2pbuf_exp_buf *buf,
 				    struct dma_buf_attachment *attach,
-				    bool split, enum dma_data_direction dir)
+				    bool own_map, enum dma_data_direction dir)
 {
 	dma_resv_assert_held(buf->dmabuf->resv);
 
-	if (split)
-		return p2pbuf_exp_map_split(buf, attach, dir);
+	if (own_map)
+		return p2pbuf_exp_map_window(buf, attach, dir);
 	return dma_buf_phys_vec_to_sgt(attach, buf->provider, buf->phys_vec,
 				       buf->nr_ranges, buf->size, dir);
 }
@@ -153,26 +256,21 @@ struct sg_table *p2pbuf_exp_sgt_map(struct p2pbuf_exp_buf *buf,
  * p2pbuf_exp_sgt_unmap() - unmap and free a table from p2pbuf_exp_sgt_map()
  * @attach: the attachment
  * @sgt: the table
- * @split: what was passed to p2pbuf_exp_sgt_map()
+ * @own_map: what was passed to p2pbuf_exp_sgt_map()
  * @dir: direction of the DMA
  *
  * Context: the buffer's resv lock held.
  */
 void p2pbuf_exp_sgt_unmap(struct dma_buf_attachment *attach,
-			  struct sg_table *sgt, bool split,
+			  struct sg_table *sgt, bool own_map,
 			  enum dma_data_direction dir)
 {
-	struct p2pbuf_exp_split_sgt *s;
-
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	if (!split) {
+	if (own_map)
+		p2pbuf_exp_unmap_window(attach->dmabuf->priv, attach,
+					container_of(sgt, struct p2pbuf_exp_window,
+						     sgt), dir);
+	else
 		p2pbuf_exp_free_sgt(attach, sgt, dir);
-		return;
-	}
-
-	s = container_of(sgt, struct p2pbuf_exp_split_sgt, sgt);
-	s->sgt.orig_nents = s->sgt.nents;
-	sg_free_table(&s->sgt);
-	p2pbuf_exp_free_split(attach, s, s->nr_parts, dir);
 }
