@@ -126,8 +126,11 @@ static int p2pbuf_exp_link_window(struct p2pbuf_exp_buf *buf,
 	int ret;
 
 	ret = sg_alloc_table(&w->sgt, p2pbuf_exp_nents(buf->size), GFP_KERNEL);
-	if (ret)
+	if (ret) {
+		/* With nothing linked, this only frees the window. */
+		dma_iova_destroy(attach->dev, &w->state, 0, dir, DMA_ATTR_MMIO);
 		return ret;
+	}
 	for (i = 0; i < buf->nr_ranges; i++) {
 		ret = dma_iova_link(attach->dev, &w->state,
 				    buf->phys_vec[i].paddr, mapped,
