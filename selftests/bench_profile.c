@@ -3,7 +3,7 @@
  * p2pbuf_bench, measure (g): where a map+unmap cycle spends its time, from
  * the function_graph tracer (the stock kernel has no function profiler),
  * started at the exporters' map_dma_buf and unmap_dma_buf callbacks
- * (set_graph_function), PROF_DEPTH levels deep (max_graph_depth).
+ * (set_graph_function), PROF_DEPTH calls deep (max_graph_depth).
  * P2PBUF_BENCH_PROFILE_CYCLES (PROF_CYCLES) cycles of one buffer through
  * the importer's debugfs map_cycles, for p2pbuf_exporter, then vfio-pci on
  * the same BAR (rebound as (f) does), aggregated per call path: calls per
@@ -29,10 +29,13 @@
 #include "bench.h"
 
 #define PROF_CYCLES	300U
-/* Depth 0 is the callback: three levels of children below it. */
+/*
+ * Depth 0 is the callback: three levels of children below vfio-pci's.
+ * p2pbuf's reach the same helpers one call deeper (p2pbuf_exp_sgt_map(),
+ * p2pbuf_exp_sgt_unmap()) and get one level more, so that both helpers'
+ * subtrees, and the tracer's cost in them, are the same.
+ */
 #define PROF_DEPTH	4
-#define PROF_STR(x)	#x
-#define PROF_XSTR(x)	PROF_STR(x)
 #define PROF_BUF_KB	"8192"
 #define PROF_ROWS	64
 #define PROF_STACK	8
@@ -40,12 +43,10 @@
 /* Paths called in fewer than 1 of PROF_RARE cycles are counted only. */
 #define PROF_RARE	10
 
-static const char * const prof_p2pbuf_fns[] = {
-	"p2pbuf_exp_map", "p2pbuf_exp_unmap",
-};
-
-static const char * const prof_vfio_fns[] = {
-	"vfio_pci_dma_buf_map", "vfio_pci_dma_buf_unmap",
+/* The exporters' map_dma_buf and unmap_dma_buf: p2pbuf's, vfio-pci's. */
+static const char * const prof_fns[2][2] = {
+	{ "p2pbuf_exp_map", "p2pbuf_exp_unmap" },
+	{ "vfio_pci_dma_buf_map", "vfio_pci_dma_buf_unmap" },
 };
 
 /* One call path: its durations in ns. */
@@ -84,7 +85,7 @@ static struct prof_setting prof_settings[] = {
 	{ .file = "options/funcgraph-args", .val = "0" },
 	{ .file = "options/funcgraph-duration", .val = "1", .required = true },
 	{ .file = "options/funcgraph-tail", .val = "1" },
-	{ .file = "max_graph_depth", .val = PROF_XSTR(PROF_DEPTH), .required = true },
+	{ .file = "max_graph_depth", .val = "4", .required = true },
 	{ .file = "buffer_size_kb", .val = PROF_BUF_KB, .required = true },
 	{ .file = "tracing_on", .val = "1", .required = true },
 };
@@ -391,16 +392,14 @@ static void prof_json_rows(struct bench_ctx *c, struct prof_agg *a,
 	json_int(c, "rare_paths", rare);
 }
 
-/* Warm-up cycles, run before the trace is cleared, as bench_cycles() does. */
-#define PROF_WARMUP	8
-
 /*
- * @n traced cycles of @buf, from CPU @cpu's trace, into the open JSON
- * object; @root is the map callback. 0 or -errno (reported here).
+ * @n traced cycles of @buf, @depth calls deep, from CPU @cpu's trace, into
+ * the open JSON object; @root is the map callback. 0 or -errno (reported).
  */
 static int prof_cycles(struct bench_ctx *c, int buf, unsigned int n,
-		       int cpu, const char *root)
+		       int cpu, const char *root, unsigned int depth)
 {
+	char val[16];
 	unsigned long long *m, *u;
 	unsigned int i, type = 0, traced = 0;
 	long long overrun = 0, dropped = 0;
@@ -413,10 +412,13 @@ static int prof_cycles(struct bench_ctx *c, int buf, unsigned int n,
 	u = calloc(n, sizeof(*u));
 	v = calloc(n, sizeof(*v));
 	a = calloc(1, sizeof(*a));
+	snprintf(val, sizeof(val), "%u", depth);
 	ret = m && u && v && a ? 0 : -ENOMEM;
 	if (!ret)
-		ret = imp_map_cycles(c->imp_bdf, buf, PROF_WARMUP, NULL, NULL,
-				     NULL, NULL);
+		ret = prof_write("max_graph_depth", val, 0);
+	if (!ret)
+		ret = imp_map_cycles(c->imp_bdf, buf, 8, NULL, NULL, NULL,
+				     NULL);	/* warm-up, untraced */
 	if (!ret)
 		ret = imp_trace_clear();
 	if (!ret)
@@ -437,6 +439,7 @@ static int prof_cycles(struct bench_ctx *c, int buf, unsigned int n,
 	json_str(c, "map_type", imp_map_type_name(type));
 	json_int(c, "cycles", n);
 	json_int(c, "traced_cycles", traced);
+	json_int(c, "max_graph_depth", depth);
 	json_stats(c, "cycle_ns_traced", &st);
 	json_int(c, "overrun", overrun);
 	json_int(c, "dropped_events", dropped);
@@ -460,34 +463,27 @@ out:
 	return ret;
 }
 
-static void prof_p2pbuf(struct bench_ctx *c, unsigned int n, int cpu,
-			bool traced)
+static void prof_p2pbuf(struct bench_ctx *c, unsigned int n, int cpu)
 {
 	int exp, buf;
 
 	fprintf(stderr, "bench: profile: p2pbuf_exporter, %u cycles\n", n);
 	json_open(c, "p2pbuf", '{');
-	if (!traced) {
-		json_error(c, "set_graph_function refused p2pbuf_exporter's callbacks");
-		goto out;
-	}
 	exp = bench_exp_open(c->provider_bdf);
 	buf = exp < 0 ? exp : bench_exp_export(exp, 0, c->cfg.buf_size);
 	if (buf < 0) {
 		json_error(c, strerror(-buf));
 	} else {
-		prof_cycles(c, buf, n, cpu, prof_p2pbuf_fns[0]);
+		prof_cycles(c, buf, n, cpu, prof_fns[0][0], PROF_DEPTH + 1);
 		close(buf);
 	}
 	if (exp >= 0)
 		close(exp);
-out:
 	json_close(c, '}');
 }
 
 /* vfio-pci takes the device and gives it back, as bench_rounds.c does. */
-static void prof_vfio(struct bench_ctx *c, unsigned int n, int cpu,
-		      bool traced)
+static void prof_vfio(struct bench_ctx *c, unsigned int n, int cpu)
 {
 	struct imp_vfio v;
 	char why[128];
@@ -495,10 +491,6 @@ static void prof_vfio(struct bench_ctx *c, unsigned int n, int cpu,
 
 	fprintf(stderr, "bench: profile: vfio-pci, %u cycles\n", n);
 	json_open(c, "vfio", '{');
-	if (!traced) {
-		json_error(c, "set_graph_function refused vfio-pci's callbacks");
-		goto out;
-	}
 	if (imp_vfio_open(&v, c->provider_bdf, why, sizeof(why))) {
 		json_error(c, why);
 		goto rebind;
@@ -507,33 +499,29 @@ static void prof_vfio(struct bench_ctx *c, unsigned int n, int cpu,
 	if (buf < 0) {
 		json_error(c, strerror(-buf));
 	} else {
-		prof_cycles(c, buf, n, cpu, prof_vfio_fns[0]);
+		prof_cycles(c, buf, n, cpu, prof_fns[1][0], PROF_DEPTH);
 		close(buf);
 	}
 	imp_vfio_release(&v);
 rebind:
 	if (p2pbuf_pci_bind(c->provider_bdf, "p2pbuf_exporter"))
 		json_error(c, "cannot bind the provider to p2pbuf_exporter again");
-out:
 	json_close(c, '}');
 }
 
-/* Every function of @fns into set_graph_function; whether all went in. */
-static bool prof_graph_set(const char * const *fns, unsigned int nr,
-			   char *list, size_t len)
+/*
+ * Every callback into set_graph_function, into @list those that went in
+ * (an exporter whose callbacks did not has no call in its trace: an error).
+ */
+static void prof_graph_set(char *list, size_t len)
 {
 	unsigned int i;
-	bool ok = true;
 
-	for (i = 0; i < nr; i++) {
-		if (prof_write(PROF_GRAPH, fns[i], O_APPEND)) {
-			ok = false;
-			continue;
-		}
-		snprintf(list + strlen(list), len - strlen(list), "%s%s",
-			 list[0] ? " " : "", fns[i]);
-	}
-	return ok;
+	for (i = 0; i < 4; i++)
+		if (!prof_write(PROF_GRAPH, prof_fns[i / 2][i % 2], O_APPEND))
+			snprintf(list + strlen(list), len - strlen(list),
+				 "%s%s", list[0] ? " " : "",
+				 prof_fns[i / 2][i % 2]);
 }
 
 /* Measure (g); the run's last phase. 0 or -EIO if it recorded an error. */
@@ -543,7 +531,6 @@ int bench_phase_profile(struct bench_ctx *c)
 	char buf[256], tracer[64], list[256] = "", graph[4096];
 	unsigned int n, errors = c->errors;
 	const char *failed = NULL;
-	bool p2pbuf_ok, vfio_ok;
 	cpu_set_t cpus, one;
 	int cpu, ret;
 
@@ -552,11 +539,6 @@ int bench_phase_profile(struct bench_ctx *c)
 		n);
 	json_open(c, "profile", '{');
 	json_str(c, "tracer", "function_graph");
-	json_int(c, "max_graph_depth", PROF_DEPTH);
-	if (!n || n > 65536) {
-		json_error(c, "P2PBUF_BENCH_PROFILE_CYCLES: 1 to 65536");
-		goto out;
-	}
 	if (imp_tracefs_mount() ||
 	    prof_read("available_tracers", buf, sizeof(buf), true) ||
 	    !strstr(buf, "function_graph")) {
@@ -578,10 +560,7 @@ int bench_phase_profile(struct bench_ctx *c)
 	}
 	/* An empty list would graph every function: never switch on then. */
 	prof_write(PROF_GRAPH, "", O_TRUNC);
-	p2pbuf_ok = prof_graph_set(prof_p2pbuf_fns, BENCH_NR(prof_p2pbuf_fns),
-				   list, sizeof(list));
-	vfio_ok = prof_graph_set(prof_vfio_fns, BENCH_NR(prof_vfio_fns), list,
-				 sizeof(list));
+	prof_graph_set(list, sizeof(list));
 	json_str(c, "set_graph_function", list);
 	if (!list[0]) {
 		json_error(c, "set_graph_function refused every callback");
@@ -606,8 +585,8 @@ int bench_phase_profile(struct bench_ctx *c)
 			 strerror(-ret));
 		json_error(c, buf);
 	} else {
-		prof_p2pbuf(c, n, cpu, p2pbuf_ok);
-		prof_vfio(c, n, cpu, vfio_ok);
+		prof_p2pbuf(c, n, cpu);
+		prof_vfio(c, n, cpu);
 		/* ... and off once. */
 		if (prof_write("current_tracer", tracer, 0))
 			json_error(c, "cannot switch function_graph off");
