@@ -257,6 +257,72 @@ def report_big(b):
                        "big cycle", "big / 4 KiB"]))
 
 
+def report_profile(b):
+    """(i): the function_graph profile of both exporters' callbacks, side by
+    side. Rows are matched by function and parent; the callbacks become
+    map_dma_buf/unmap_dma_buf, and p2pbuf_exp_sgt_map/unmap, p2pbuf's wrapper
+    of the helpers vfio-pci calls directly, is a row but not a parent, so
+    that the helpers' rows line up."""
+    prof = b.get("profile")
+    if not prof:
+        return
+    roots = {"p2pbuf_exp_map": "map_dma_buf", "vfio_pci_dma_buf_map": "map_dma_buf",
+             "p2pbuf_exp_unmap": "unmap_dma_buf", "vfio_pci_dma_buf_unmap": "unmap_dma_buf"}
+    wrappers = ("p2pbuf_exp_sgt_map", "p2pbuf_exp_sgt_unmap")
+    names = [n for n in ("p2pbuf", "vfio") if isinstance(prof.get(n), dict)]
+    keys, rows = [], {}
+    for name in names:
+        for r in prof[name].get("rows", []):
+            path = [roots.get(f, f) for f in r["path"].split("/")]
+            above = [f for f in path[:-1] if f not in wrappers]
+            key = (tuple(above), path[-1])
+            rows.setdefault(key, {})[name] = r
+            if key in keys:
+                continue
+            at = len(keys)
+            for i, k in enumerate(keys):  # after the parent and its subtree
+                if (k[0] + (k[1],))[:len(above)] == key[0]:
+                    at = i + 1
+            keys.insert(at, key)
+    print("(i) where a map+unmap cycle goes: function_graph from the exporters' callbacks;")
+    print("    calls = per cycle, us = mean us per cycle, share = of the parent's time (roots:")
+    print("    of the cycle); the tracer adds its cost to every traced call: read calls and shares")
+    for name in names:
+        d = prof[name]
+        if "error" in d:
+            print("  %s: error: %s" % (name, d["error"]))
+            continue
+        base = p50(b.get(name, {}).get("map_cycle"), "cycle_ns")
+        rs = d.get("rows", [])
+        floor = min([r["p50_ns"] for r in rs] or [0])
+        calls = sum(r["calls_per_cycle"] for r in rs)
+        print("  %s: %s, depth %s, %s of %s cycles traced; cycle median %s us traced, %s us in (a);" % (
+            name, d.get("map_type", "-"), d.get("max_graph_depth", "-"), d.get("traced_cycles", "-"),
+            d.get("cycles", "-"), us(p50(d, "cycle_ns_traced")), us(base)))
+        print("    %.1f traced calls per cycle, the fastest %s us each (the tracer's cost per call)%s" % (
+            calls, us(floor), "; " + d["warning"] if d.get("warning") else ""))
+    out = []
+    for key in keys:
+        pts = rows[key]
+        row = ["  " * len(key[0]) + key[1]]
+        for name in names:
+            r = pts.get(name)
+            row += ["%.2f" % r["calls_per_cycle"], "%.2f" % (r["ns_per_cycle"] / 1000.0),
+                    "%.0f%%" % (100 * r["share"])] if r else ["-", "-", "-"]
+        if len(names) == 2:  # a wrapper's time is its helper's: no difference
+            a, v = [(pts.get(n) or {}).get("ns_per_cycle", 0) for n in names]
+            row.append("-" if key[1] in wrappers else "%+.2f" % ((a - v) / 1000.0))
+        out.append(row)
+    hdr = ["call path"]
+    for name in names:
+        hdr += ["%s calls" % name, "us", "share"]
+    if len(names) == 2:
+        hdr.append("p2pbuf-vfio us")
+    if out:
+        print(table(out, hdr))
+    print()
+
+
 def plot(b, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -310,6 +376,7 @@ def main(argv):
     if b.get("rounds"):
         report_rounds(b)
         print()
+    report_profile(b)
     rc = 0
     try:
         plot(b, argv[2])

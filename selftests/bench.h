@@ -105,6 +105,8 @@ int bench_trace_start(struct bench_ctx *c);
 void bench_trace_stop(struct bench_ctx *c);
 /* bench_rounds.c: (f) */
 int bench_phase_rounds(struct bench_ctx *c);
+/* bench_profile.c: (i), function_graph; the last phase */
+int bench_phase_profile(struct bench_ctx *c);
 typedef int (*bench_make_buf)(struct bench_ctx *c, unsigned long long size,
 			      void *priv);
 void bench_sweep(struct bench_ctx *c, const char *key, bench_make_buf make,

@@ -514,6 +514,7 @@ int main(int argc, char **argv)
 	ret |= bench_phase_vfio(&c);
 	ret |= bench_phase_again(&c);
 	ret |= bench_phase_rounds(&c);
+	ret |= bench_phase_profile(&c);
 	json_close(&c, '}');
 	bench_trace_stop(&c);
 	if (out)
