@@ -58,6 +58,9 @@ struct bench_ctx {
 	bool has_engine;
 	FILE *json;
 	unsigned int errors;		/* measurements that failed */
+	/* Cycles per map_cycles write (0: as many as it takes), pause after. */
+	unsigned int cycle_chunk;
+	unsigned int chunk_pause_ms;
 	int json_depth;
 	bool json_first[16];
 };
