@@ -124,7 +124,7 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 	state->route = route;
 	/* See the top of sgt.c: no IOVA is ever used for BUS_ADDR. */
 	state->own_map = route == PCI_P2PDMA_MAP_THRU_HOST_BRIDGE &&
-		       buf->nr_ranges > 1;
+			 p2pbuf_exp_needs_own_map(buf);
 	state->map_type = P2PBUF_MAP_UNKNOWN;
 	attach->priv = state;
 	return 0;
@@ -148,8 +148,10 @@ static void p2pbuf_exp_detach(struct dma_buf *dmabuf,
 }
 
 /*
- * A map whose table disagrees with the attach-time route: p2pdma changed
- * its mind between the two (ACS changed, say). What the table holds wins.
+ * A map whose table disagrees with the attach-time route: p2pdma's answer,
+ * which the core reads at every map, changed between the two (ACS changed,
+ * say). sgt.c's own path follows the attach-time route and cannot disagree.
+ * What the table holds wins.
  */
 static void p2pbuf_exp_route_mismatch(struct p2pbuf_exp_buf *buf,
 				      struct dma_buf_attachment *attach,

@@ -184,8 +184,10 @@ u32 p2pbuf_exp_map_type(const struct p2pbuf_exp_buf *buf,
 	if (type != P2PBUF_MAP_UNKNOWN)
 		return type;
 	/*
-	 * p2pdma looks the route up again at every map: after an ACS change
-	 * the table may be what the other route produces. Say what it is.
+	 * dma_buf_phys_vec_to_sgt() asks p2pdma again at every map, and
+	 * p2pdma's answer is refreshed by any later pci_p2pdma_distance() for
+	 * this client: after an ACS change the table may be what the other
+	 * route produces. Say what it is.
 	 */
 	if (route == PCI_P2PDMA_MAP_BUS_ADDR)
 		desc.route = PCI_P2PDMA_MAP_THRU_HOST_BRIDGE;

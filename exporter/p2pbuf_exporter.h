@@ -183,11 +183,11 @@ struct p2pbuf_exp_buf {
  *	(dma_buf_attachment.priv)
  * @route: PCI_P2PDMA_MAP_BUS_ADDR or PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, the
  *	route p2pbuf_exp_route() found when the importer attached.
- * @own_map: map the buffer in sgt.c, in one IOVA window (see
- *	exporter/sgt.c, defect 2), not with the core's helper; set at
- *	attach for buffers of several ranges routed through the host bridge,
- *	and later if a map of a
- *	BUS_ADDR route needed an IOVA after all. Under the dma_resv lock.
+ * @own_map: map the buffer in sgt.c, not with the core's helper (see
+ *	exporter/sgt.c, defects 2 and 3); set at attach for routes through
+ *	the host bridge where p2pbuf_exp_needs_own_map() says so, and later
+ *	if a map of a BUS_ADDR route needed an IOVA after all. Under the
+ *	dma_resv lock.
  * @map_type: enum p2pbuf_map_type of the latest mapping; under the
  *	dma_resv lock.
  * @nr_mappings: mappings handed out by map_dma_buf and not yet unmapped,
@@ -267,6 +267,7 @@ extern const struct dev_pm_ops p2pbuf_exp_pm_ops;
 struct sg_table *p2pbuf_exp_sgt_map(struct p2pbuf_exp_buf *buf,
 				    struct dma_buf_attachment *attach,
 				    bool own_map, enum dma_data_direction dir);
+bool p2pbuf_exp_needs_own_map(const struct p2pbuf_exp_buf *buf);
 void p2pbuf_exp_sgt_unmap(struct dma_buf_attachment *attach,
 			  struct sg_table *sgt, bool own_map,
 			  enum dma_data_direction dir);

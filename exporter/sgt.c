@@ -3,8 +3,9 @@
  * p2pbuf exporter: the scatter tables handed to importers.
  *
  * Tables come from dma_buf_phys_vec_to_sgt() and go back through
- * dma_buf_free_sgt(). Two defects of those functions in 7.2.13 are worked
- * around here, and only here:
+ * dma_buf_free_sgt(), except where p2pbuf_exp_map_window() maps the buffer
+ * itself. Three defects of those functions in 7.2.13 are worked around
+ * here, and only here:
  *
  * 1. dma_buf_phys_vec_to_sgt() sets orig_nents to 0 once the table is built
  *    (drivers/dma-buf/dma-buf-mapping.c:194) and dma_buf_free_sgt() ends
@@ -28,10 +29,22 @@
  *    IOTLB sync, so the importer gets one DMA segment (split only at
  *    MAX_SG_ENT_SZ, as the core does) and the cost grows with the pages
  *    mapped, not with one window per range. Without an IOVA window (no
- *    translating IOMMU) each range is mapped on its own, as the core does.
- *    BUS_ADDR routes never use an IOVA and take the core's path. Once the
- *    core passes the offset (patches/0002), buffers of several ranges can
- *    take the core's path too and p2pbuf_exp_map_window() can go.
+ *    translating IOMMU, or dma_iova_try_alloc() failed, e.g. IOVA space
+ *    exhausted) each range is mapped with dma_map_phys() and unmapped with
+ *    one dma_unmap_phys() of the same size. BUS_ADDR routes never use an
+ *    IOVA and take the core's path. Once the core passes the offset
+ *    (patches/0002), buffers of several ranges can take the core's path
+ *    too.
+ *
+ * 3. Without an IOVA window, dma_buf_phys_vec_to_sgt() maps a range longer
+ *    than one entry (MAX_SG_ENT_SZ, 4 GiB - 4 KiB) with one dma_map_phys()
+ *    but dma_buf_free_sgt() unmaps it with one dma_unmap_phys() per entry
+ *    (dma-buf-mapping.c:249-251): DMA-API debug reports sizes that do not
+ *    match, and on an IOMMU the second entry's IOVA free finds no node, or
+ *    another mapping's. Buffers with such a range routed through the host
+ *    bridge are therefore mapped by p2pbuf_exp_map_window() too, which
+ *    unmaps each range as it was mapped. p2pbuf_exp_needs_own_map() says
+ *    which buffers go there.
  *
  * A BUS_ADDR table holds PCI bus addresses and nothing else: no DMA API
  * mapping, no IOVA, no reference to the provider. dmabuf.c therefore builds
@@ -57,15 +70,38 @@
 #define P2PBUF_EXP_MAX_SEG	ALIGN_DOWN(UINT_MAX, PAGE_SIZE)
 
 /**
- * struct p2pbuf_exp_window - a buffer of several ranges mapped by sgt.c
+ * struct p2pbuf_exp_window - a buffer mapped by sgt.c (defects 2 and 3)
  * @sgt: the table the importer gets (DMA addresses only, as the core's).
  * @state: the IOVA window of the whole buffer, if dma_iova_try_alloc()
  *	gave one; else every range has its own dma_map_phys() mapping.
+ * @size: bytes mapped: the buffer's size.
  */
 struct p2pbuf_exp_window {
 	struct sg_table sgt;
 	struct dma_iova_state state;
+	size_t size;
 };
+
+/**
+ * p2pbuf_exp_needs_own_map() - whether sgt.c must map a buffer itself
+ * @buf: the buffer
+ *
+ * Routes through the host bridge only: several ranges (defect 2 above) or
+ * one longer than a scatterlist entry (defect 3).
+ *
+ * Return: true if p2pbuf_exp_sgt_map() must be called with @own_map set.
+ */
+bool p2pbuf_exp_needs_own_map(const struct p2pbuf_exp_buf *buf)
+{
+	u32 i;
+
+	if (buf->nr_ranges > 1)
+		return true;
+	for (i = 0; i < buf->nr_ranges; i++)
+		if (buf->phys_vec[i].len > P2PBUF_EXP_MAX_SEG)
+			return true;
+	return false;
+}
 
 /* Defect 1 above: the one place that calls dma_buf_free_sgt(). */
 static void p2pbuf_exp_free_sgt(struct dma_buf_attachment *attach,
@@ -126,34 +162,35 @@ static int p2pbuf_exp_link_window(struct p2pbuf_exp_buf *buf,
 	int ret;
 
 	ret = sg_alloc_table(&w->sgt, p2pbuf_exp_nents(buf->size), GFP_KERNEL);
-	if (ret) {
-		/* With nothing linked, this only frees the window. */
-		dma_iova_destroy(attach->dev, &w->state, 0, dir, DMA_ATTR_MMIO);
-		return ret;
-	}
+	if (ret)
+		goto err_free_iova;
 	for (i = 0; i < buf->nr_ranges; i++) {
 		ret = dma_iova_link(attach->dev, &w->state,
 				    buf->phys_vec[i].paddr, mapped,
 				    buf->phys_vec[i].len, dir, DMA_ATTR_MMIO);
 		if (ret)
-			goto err_destroy;
+			goto err_unlink;
 		mapped += buf->phys_vec[i].len;
-		cond_resched();
 	}
+	WARN_ON_ONCE(mapped != buf->size);
 	ret = dma_iova_sync(attach->dev, &w->state, 0, mapped);
 	if (ret)
-		goto err_destroy;
+		goto err_unlink;
 	p2pbuf_exp_fill(w->sgt.sgl, w->state.addr, mapped);
 	return 0;
 
-err_destroy:
-	/* Also frees the window when nothing was linked. */
-	dma_iova_destroy(attach->dev, &w->state, mapped, dir, DMA_ATTR_MMIO);
+err_unlink:
+	if (mapped)
+		dma_iova_unlink(attach->dev, &w->state, 0, mapped, dir,
+				DMA_ATTR_MMIO);
 	sg_free_table(&w->sgt);
+err_free_iova:
+	/* The whole window, whatever was linked (dma_iova_destroy() does not). */
+	dma_iova_free(attach->dev, &w->state);
 	return ret;
 }
 
-/* Every range mapped on its own (no IOVA window); 0 or -errno. */
+/* Every range mapped on its own (no IOVA window, defect 3); 0 or -errno. */
 static int p2pbuf_exp_map_ranges(struct p2pbuf_exp_buf *buf,
 				 struct dma_buf_attachment *attach,
 				 struct p2pbuf_exp_window *w,
@@ -199,11 +236,15 @@ static struct sg_table *p2pbuf_exp_map_window(struct p2pbuf_exp_buf *buf,
 		return ERR_PTR(-ENOMEM);
 
 	/*
-	 * Only routes through the host bridge come here (dmabuf.c, own_map).
-	 * The core would ask pci_p2pdma_map_type() again, which modules
-	 * cannot call; p2pdma caches the route per client, and
-	 * p2pbuf_exp_map_type() reports a table that disagrees with it.
+	 * Only routes through the host bridge come here (dmabuf.c, own_map):
+	 * this follows p2pbuf_exp_route()'s answer at attach. The core asks
+	 * pci_p2pdma_map_type() again at every map, which modules cannot
+	 * call; a change of p2pdma's answer since attach (its cache is
+	 * refreshed by any later pci_p2pdma_distance() for this client) is
+	 * therefore not seen on this path. Mapping through the host bridge
+	 * stays correct: attach found it allowed for this client.
 	 */
+	w->size = buf->size;
 	if (dma_iova_try_alloc(attach->dev, &w->state, 0, buf->size))
 		ret = p2pbuf_exp_link_window(buf, attach, w, dir);
 	else
@@ -223,7 +264,7 @@ static void p2pbuf_exp_unmap_window(struct p2pbuf_exp_buf *buf,
 				    enum dma_data_direction dir)
 {
 	if (dma_use_iova(&w->state))
-		dma_iova_destroy(attach->dev, &w->state, buf->size, dir,
+		dma_iova_destroy(attach->dev, &w->state, w->size, dir,
 				 DMA_ATTR_MMIO);
 	else
 		p2pbuf_exp_unmap_ranges(buf, attach, w, buf->nr_ranges, dir);
@@ -236,7 +277,7 @@ static void p2pbuf_exp_unmap_window(struct p2pbuf_exp_buf *buf,
  * p2pbuf_exp_sgt_map() - map a buffer for an attachment
  * @buf: the buffer, not revoked
  * @attach: the attachment
- * @own_map: map it here, in one IOVA window (defect 2 at the top of this file)
+ * @own_map: map it here (defects 2 and 3 at the top of this file)
  * @dir: direction of the DMA
  *
  * Context: the buffer's resv lock held.

@@ -31,7 +31,7 @@
 # cannot be turned off at boot); P2PBUF_BENCH_QUICK=1 (p2pbuf_bench
 # --quick); P2PBUF_BENCH_CYCLES, _BUF_SIZE, _MAX_SIZE, _POINT_MS,
 # _SLAB_CYCLES, _MN, _REPS, _DMA_XFERS, _ROUNDS, _ROUND_CYCLES,
-# _RANGES_SIZE
+# _RANGES_SIZE, _BIG_SIZE, _PROFILE_CYCLES
 # (selftests/p2pbuf_bench.c).
 #
 # Results: $P2PBUF_RESULTS/bench/<topology>/ (debug kernel) or

@@ -44,7 +44,8 @@ static int bench_run_cycles(struct bench_ctx *c, int dmabuf, unsigned int n,
 			chunk = BENCH_MAX_CYCLES;
 		if (c->cycle_chunk && chunk > c->cycle_chunk)
 			chunk = c->cycle_chunk;
-		if (done && c->chunk_pause_ms)
+		/* Before every write: the calls of one point follow each other. */
+		if (c->chunk_pause_ms)
 			usleep(c->chunk_pause_ms * 1000);
 		ret = imp_map_cycles(c->imp_bdf, dmabuf, chunk,
 				     map_ns ? map_ns + done : NULL,
@@ -254,7 +255,7 @@ void bench_ranges(struct bench_ctx *c, const char *key,
 		ret = buf < 0 ? buf : bench_point(c, buf);
 		if (buf >= 0)
 			close(buf);
-		if (ret == -EADDRINUSE && nr > 1 && einuse_why)
+		if (ret == -EADDRINUSE && buf >= 0 && nr > 1 && einuse_why)
 			json_str(c, "known_defect", einuse_why);
 		else if (ret)
 			bench_point_error(c, buf, ret);

@@ -248,6 +248,14 @@ static const char *prof_fn(const char *path)
 	return p ? p + 1 : path;
 }
 
+/* Whether the name at @s (up to a blank) is exactly @fn. */
+static bool prof_same_fn(const char *s, const char *fn)
+{
+	size_t len = strcspn(s, " ");
+
+	return len == strlen(fn) && !strncmp(s, fn, len);
+}
+
 /*
  * One line of function_graph's output ("cpu) duration | body"): an entry
  * "fn() {", a return "} /+ fn +/" or a leaf "fn();". The function name
@@ -278,8 +286,8 @@ static void prof_line(struct prof_agg *a, char *line)
 	if (body[0] == '}') {
 		p = strstr(body, "/* ");
 		if (!a->depth || us < 0 ||
-		    (p && strncmp(p + 3, prof_fn(a->stack[a->depth - 1]),
-				  strcspn(p + 3, " ")))) {
+		    (p && !prof_same_fn(p + 3,
+					prof_fn(a->stack[a->depth - 1])))) {
 			a->lost++;
 			a->depth = 0;
 			return;
@@ -444,7 +452,10 @@ static int prof_cycles(struct bench_ctx *c, int buf, unsigned int n,
 	json_int(c, "overrun", overrun);
 	json_int(c, "dropped_events", dropped);
 	json_int(c, "lost_lines", a->lost + a->full);
-	if (overrun || dropped)
+	if (overrun < 0)
+		json_str(c, "warning",
+			 "per-CPU trace stats unreadable: whether events were lost is unknown");
+	else if (overrun || dropped)
 		json_str(c, "warning",
 			 "the trace buffer overflowed: events were lost, the rows count too few calls");
 	if (!traced) {
@@ -539,6 +550,10 @@ int bench_phase_profile(struct bench_ctx *c)
 		n);
 	json_open(c, "profile", '{');
 	json_str(c, "tracer", "function_graph");
+	if (!n || n > 65536) {
+		json_error(c, "P2PBUF_BENCH_PROFILE_CYCLES: 1 to 65536");
+		goto out;
+	}
 	if (imp_tracefs_mount() ||
 	    prof_read("available_tracers", buf, sizeof(buf), true) ||
 	    !strstr(buf, "function_graph")) {
@@ -547,8 +562,9 @@ int bench_phase_profile(struct bench_ctx *c)
 	}
 	if (prof_read("current_tracer", tracer, sizeof(tracer), true) ||
 	    prof_read(PROF_GRAPH, graph, sizeof(graph), false) ||
-	    strcmp(tracer, "nop")) {
-		json_error(c, "current_tracer is not nop, or unreadable");
+	    strcmp(tracer, "nop") || strlen(graph) >= sizeof(graph) - 1) {
+		/* A graph list that fills @graph may be cut: not restorable. */
+		json_error(c, "current_tracer not nop, or set_graph_function too long");
 		goto out;
 	}
 	ret = prof_settings_apply(&failed);

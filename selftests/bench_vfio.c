@@ -68,18 +68,21 @@ int bench_vfio_decode_init(struct bench_vfio_decode *d, struct imp_vfio *v)
 static int bench_vfio_decode(struct bench_vfio_decode *d, bool on)
 {
 	off_t at = d->cfg_offset + PCI_COMMAND;
+	ssize_t n;
 	__u16 cmd;
 
-	if (pread(d->v->device, &cmd, sizeof(cmd), at) != sizeof(cmd))
-		return -EIO;
+	n = pread(d->v->device, &cmd, sizeof(cmd), at);
+	if (n != sizeof(cmd))
+		return n < 0 ? -errno : -EIO;
 	cmd = le16toh(cmd);
 	if (on)
 		cmd |= PCI_COMMAND_MEMORY;
 	else
 		cmd &= ~PCI_COMMAND_MEMORY;
 	cmd = htole16(cmd);
-	if (pwrite(d->v->device, &cmd, sizeof(cmd), at) != sizeof(cmd))
-		return -EIO;
+	n = pwrite(d->v->device, &cmd, sizeof(cmd), at);
+	if (n != sizeof(cmd))
+		return n < 0 ? -errno : -EIO;
 	return 0;
 }
 

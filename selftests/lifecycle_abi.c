@@ -166,7 +166,7 @@ TEST_F(lc, route_mismatch)
 	ASSERT_EQ(0, p2pbuf_sysfs_write(param, "0"));
 	ASSERT_LE(0, buf);
 	ASSERT_EQ(0, ret);
-	/* Two ranges through an IOVA: only the split path maps them. */
+	/* Two ranges through an IOVA: only sgt.c's own path (own_map) maps them. */
 	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
 	EXPECT_MAP_TYPE(P2PBUF_MAP_HOST_BRIDGE_IOVA, m.map_type);
 	after = route_mismatches(self->pbdf);
@@ -206,7 +206,7 @@ static int state_lines(const char *bdf, const char *word)
 }
 
 /*
- * The same contradiction with a buffer of one range, which maps unsplit:
+ * The same contradiction with a buffer of one range, which the core's path maps:
  * the table is an IOVA mapping, and caching it as a bus address table (as
  * the attach-time route promised) would keep it mapped after the importer
  * unmapped it. No attachment of an IOVA route caches a table.

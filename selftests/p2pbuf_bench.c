@@ -14,7 +14,7 @@
  * Knobs, all optional (defaults in bench_defaults()): P2PBUF_BENCH_CYCLES,
  * _BUF_SIZE, _MAX_SIZE, _POINT_MS, _SLAB_CYCLES, _MN ("1 8 64"), _REPS,
  * _DMA_XFERS, _ROUNDS, _ROUND_CYCLES, _RANGES_SIZE,
- * _BIG_SIZE. Exit status 0 when every
+ * _BIG_SIZE, _PROFILE_CYCLES. Exit status 0 when every
  * measurement ran, 1 otherwise (the JSON then says which failed and why).
  */
 #define _GNU_SOURCE
