@@ -16,7 +16,6 @@
  * every tracefs setting changed is restored.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -27,6 +26,7 @@
 #define P2PBUF_NO_HARNESS
 #include "importer_lib.h"
 #include "bench.h"
+#include "bench_graph.h"
 
 #define PROF_CYCLES	300U
 /*
@@ -37,9 +37,6 @@
  */
 #define PROF_DEPTH	4
 #define PROF_BUF_KB	"8192"
-#define PROF_ROWS	64
-#define PROF_STACK	8
-#define PROF_PATH	256
 /* Paths called in fewer than 1 of PROF_RARE cycles are counted only. */
 #define PROF_RARE	10
 
@@ -47,22 +44,6 @@
 static const char * const prof_fns[2][2] = {
 	{ "p2pbuf_exp_map", "p2pbuf_exp_unmap" },
 	{ "vfio_pci_dma_buf_map", "vfio_pci_dma_buf_unmap" },
-};
-
-/* One call path: its durations in ns. */
-struct prof_row {
-	char path[PROF_PATH];
-	unsigned int depth, n, cap;
-	double sum, *ns;
-};
-
-struct prof_agg {
-	struct prof_row rows[PROF_ROWS];
-	unsigned int nr_rows;
-	unsigned int lost;	/* lines that did not fit a call tree */
-	unsigned int full;	/* paths beyond PROF_ROWS */
-	char stack[PROF_STACK][PROF_PATH];
-	unsigned int depth;
 };
 
 /* A tracefs file this phase sets, and what it held before. */
@@ -196,145 +177,6 @@ static void prof_graph_restore(const char *old)
 	free(copy);
 }
 
-/* The row of @path, created the first time (so in call order). */
-static struct prof_row *prof_row(struct prof_agg *a, const char *path,
-				 unsigned int depth, bool create)
-{
-	struct prof_row *r;
-	unsigned int i;
-
-	for (i = 0; i < a->nr_rows; i++)
-		if (!strcmp(a->rows[i].path, path))
-			return &a->rows[i];
-	if (!create)
-		return NULL;
-	if (a->nr_rows == PROF_ROWS) {
-		a->full++;
-		return NULL;
-	}
-	r = &a->rows[a->nr_rows++];
-	snprintf(r->path, sizeof(r->path), "%s", path);
-	r->depth = depth;
-	return r;
-}
-
-/* One duration of @path. */
-static void prof_add(struct prof_agg *a, const char *path,
-		     unsigned int depth, double ns)
-{
-	struct prof_row *r = prof_row(a, path, depth, true);
-	double *v;
-
-	if (!r)
-		return;
-	if (r->n == r->cap) {
-		v = realloc(r->ns, (r->cap ? 2 * r->cap : 256) * sizeof(*v));
-		if (!v) {
-			a->lost++;
-			return;
-		}
-		r->ns = v;
-		r->cap = r->cap ? 2 * r->cap : 256;
-	}
-	r->ns[r->n++] = ns;
-	r->sum += ns;
-}
-
-/* The last component of @path. */
-static const char *prof_fn(const char *path)
-{
-	const char *p = strrchr(path, '/');
-
-	return p ? p + 1 : path;
-}
-
-/* Whether the name at @s (up to a blank) is exactly @fn. */
-static bool prof_same_fn(const char *s, const char *fn)
-{
-	size_t len = strcspn(s, " ");
-
-	return len == strlen(fn) && !strncmp(s, fn, len);
-}
-
-/*
- * One line of function_graph's output ("cpu) duration | body"): an entry
- * "fn() {", a return "} /+ fn +/" or a leaf "fn();". The function name
- * may carry its module (" [mod]").
- */
-static void prof_line(struct prof_agg *a, char *line)
-{
-	char *bar = strchr(line, '|'), *body, *p, path[PROF_PATH];
-	double us = -1;
-	bool entry;
-	size_t len;
-
-	if (!bar || line[0] == '#' || strstr(line, "=>"))
-		return;
-	p = memchr(line, ')', bar - line);
-	for (p = p ? p + 1 : line; p < bar && !isdigit(*p); p++)
-		;
-	if (p < bar)
-		us = strtod(p, NULL);
-	body = bar + 1 + strspn(bar + 1, " ");
-	len = strcspn(body, "\n");
-	while (len && body[len - 1] == ' ')
-		len--;
-	body[len] = '\0';
-	if (!len || !strncmp(body, "/*", 2))
-		return;
-
-	if (body[0] == '}') {
-		p = strstr(body, "/* ");
-		if (!a->depth || us < 0 ||
-		    (p && !prof_same_fn(p + 3,
-					prof_fn(a->stack[a->depth - 1])))) {
-			a->lost++;
-			a->depth = 0;
-			return;
-		}
-		a->depth--;
-		prof_add(a, a->stack[a->depth], a->depth, us * 1000);
-		return;
-	}
-	entry = body[len - 1] == '{';
-	body[strcspn(body, " (")] = '\0';
-	snprintf(path, sizeof(path), "%s%s%s",
-		 a->depth ? a->stack[a->depth - 1] : "", a->depth ? "/" : "",
-		 body);
-	if (entry) {
-		if (a->depth == PROF_STACK) {
-			a->lost++;
-			return;
-		}
-		prof_row(a, path, a->depth, true);
-		memcpy(a->stack[a->depth++], path, sizeof(path));
-	} else if (us >= 0) {
-		prof_add(a, path, a->depth, us * 1000);
-	} else {
-		a->lost++;
-	}
-}
-
-/* CPU @cpu's trace since the last clear, into @a. */
-static int prof_parse(struct prof_agg *a, int cpu)
-{
-	char path[PATH_MAX], *line = NULL;
-	size_t cap = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), IMP_TRACEFS "/per_cpu/cpu%d/trace", cpu);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (getline(&line, &cap, f) > 0)
-		prof_line(a, line);
-	free(line);
-	fclose(f);
-	a->lost += a->depth;	/* calls the trace never saw return */
-	a->depth = 0;
-	return 0;
-}
-
 /* Events CPU @cpu's buffer lost since the last clear (its stats). */
 static void prof_lost_events(int cpu, long long *overrun, long long *dropped)
 {
@@ -378,16 +220,16 @@ static void prof_json_rows(struct bench_ctx *c, struct prof_agg *a,
 		}
 		/* A root's share is of the cycle: every root's time. */
 		snprintf(up, sizeof(up), "%.*s",
-			 (int)(prof_fn(r->path) - r->path - !!r->depth),
+			 (int)(bench_graph_fn(r->path) - r->path - !!r->depth),
 			 r->path);
-		q = r->depth ? prof_row(a, up, 0, false) : NULL;
+		q = r->depth ? bench_graph_row(a, up, 0, false) : NULL;
 		parent = r->depth ? (q ? q->sum : 0) : total;
 		json_open(c, NULL, '{');
 		json_str(c, "path", r->path);
-		json_str(c, "function", prof_fn(r->path));
+		json_str(c, "function", bench_graph_fn(r->path));
 		json_int(c, "depth", r->depth);
 		if (r->depth)
-			json_str(c, "parent", prof_fn(up));
+			json_str(c, "parent", bench_graph_fn(up));
 		json_num(c, "calls_per_cycle", (double)r->n / cycles);
 		json_num(c, "ns_per_cycle", r->sum / cycles);
 		bench_stats(&st, r->ns, r->n);
@@ -433,7 +275,7 @@ static int prof_cycles(struct bench_ctx *c, int buf, unsigned int n,
 		ret = imp_map_cycles(c->imp_bdf, buf, n, m, u, &type, NULL);
 	if (!ret) {
 		prof_lost_events(cpu, &overrun, &dropped);
-		ret = prof_parse(a, cpu);
+		ret = bench_graph_parse(a, cpu);
 	}
 	if (ret) {
 		json_error(c, strerror(-ret));
@@ -442,8 +284,8 @@ static int prof_cycles(struct bench_ctx *c, int buf, unsigned int n,
 	for (i = 0; i < n; i++)
 		v[i] = m[i] + u[i];
 	bench_stats(&st, v, n);
-	traced = prof_row(a, root, 0, false) ?
-		 prof_row(a, root, 0, false)->n : 0;
+	traced = bench_graph_row(a, root, 0, false) ?
+		 bench_graph_row(a, root, 0, false)->n : 0;
 	json_str(c, "map_type", imp_map_type_name(type));
 	json_int(c, "cycles", n);
 	json_int(c, "traced_cycles", traced);
