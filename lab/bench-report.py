@@ -266,6 +266,9 @@ def report_profile(b):
     prof = b.get("profile")
     if not prof:
         return
+    if "not_measured" in prof:
+        print("(i) profile: not measured: %s" % prof["not_measured"])
+        return
     roots = {"p2pbuf_exp_map": "map_dma_buf", "vfio_pci_dma_buf_map": "map_dma_buf",
              "p2pbuf_exp_unmap": "unmap_dma_buf", "vfio_pci_dma_buf_unmap": "unmap_dma_buf"}
     wrappers = ("p2pbuf_exp_sgt_map", "p2pbuf_exp_sgt_unmap")

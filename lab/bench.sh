@@ -31,7 +31,7 @@
 # cannot be turned off at boot); P2PBUF_BENCH_QUICK=1 (p2pbuf_bench
 # --quick); P2PBUF_BENCH_CYCLES, _BUF_SIZE, _MAX_SIZE, _POINT_MS,
 # _SLAB_CYCLES, _MN, _REPS, _DMA_XFERS, _ROUNDS, _ROUND_CYCLES,
-# _RANGES_SIZE, _BIG_SIZE, _PROFILE_CYCLES
+# _RANGES_SIZE, _BIG_SIZE, _PROFILE_CYCLES, _PROFILE_OFF (a reason: no (i))
 # (selftests/p2pbuf_bench.c).
 #
 # Results: $P2PBUF_RESULTS/bench/<topology>/ (debug kernel) or
@@ -133,6 +133,9 @@ bench_host() {
 		sed 's/^CONFIG_//' | tr '\n' ' ')
 	export P2PBUF_BENCH_KDEBUG=${P2PBUF_BENCH_KDEBUG% }
 	export P2PBUF_BENCH_QUICK=${P2PBUF_BENCH_QUICK:-0}
+	# Measure (i) needs function_graph, which the lean debug config leaves out.
+	grep -q '^CONFIG_FUNCTION_GRAPH_TRACER=y' "$KOBJ/.config" ||
+		export P2PBUF_BENCH_PROFILE_OFF="this kernel has no CONFIG_FUNCTION_GRAPH_TRACER (lab/kernel.config)"
 	bench_host_info
 	# The benchmark takes minutes under TCG; the guest gives it 2100 s.
 	export P2PBUF_BOOT_TIMEOUT=${P2PBUF_BOOT_TIMEOUT:-2400}
