@@ -9,8 +9,9 @@
  * latency), bench_dma.c (DMA throughput), bench_p2pbuf.c (the p2pbuf
  * exporter, through exporter_lib), bench_vfio.c (vfio-pci's buffers of
  * several ranges and its memory-decode revoke), bench_rounds.c (the
- * interleaved rounds), bench_profile.c and bench_graph.c (the profile). Map and unmap times are taken in the
- * kernel by p2pbuf_importer's debugfs map_cycles; revoke times are the
+ * interleaved rounds), bench_profile.c and bench_graph.c (the profile).
+ * Map and unmap times are taken in the kernel by p2pbuf_importer's debugfs
+ * map_cycles; revoke times are the
  * caller's wall clock plus the importer's p2pbuf_imp_invalidate tracepoint
  * (docs/tracing.rst).
  */

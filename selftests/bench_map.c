@@ -188,23 +188,37 @@ static void bench_point_error(struct bench_ctx *c, int buf, int ret)
 	json_error(c, why);
 }
 
+/*
+ * bench_point() of a buffer just made (@buf, or the -errno of making it),
+ * which is closed after. A map failing with -EADDRINUSE is recorded as
+ * @einuse_why, a known defect, when that is not NULL; any other failure
+ * as an error. Returns 0 or -errno.
+ */
+static int bench_measure(struct bench_ctx *c, int buf, const char *einuse_why)
+{
+	int ret = buf < 0 ? buf : bench_point(c, buf);
+
+	if (buf >= 0)
+		close(buf);
+	if (ret == -EADDRINUSE && buf >= 0 && einuse_why)
+		json_str(c, "known_defect", einuse_why);
+	else if (ret)
+		bench_point_error(c, buf, ret);
+	return ret;
+}
+
 /* Measure (b): map cost against size, 4 KiB to max_size by powers of 4. */
 void bench_sweep(struct bench_ctx *c, const char *key, bench_make_buf make,
 		 void *priv)
 {
 	unsigned long long size;
-	int buf, ret;
+	int ret;
 
 	json_open(c, key, '[');
 	for (size = 4096; size <= c->cfg.max_size; size *= 4) {
 		json_open(c, NULL, '{');
 		json_int(c, "size", size);
-		buf = make(c, size, priv);
-		ret = buf < 0 ? buf : bench_point(c, buf);
-		if (buf >= 0)
-			close(buf);
-		if (ret)
-			bench_point_error(c, buf, ret);
+		ret = bench_measure(c, make(c, size, priv), NULL);
 		json_close(c, '}');
 		fprintf(stderr, "bench: %s %llu KiB: %s\n", key, size >> 10,
 			ret ? strerror(-ret) : "done");
@@ -226,7 +240,7 @@ void bench_ranges(struct bench_ctx *c, const char *key,
 	unsigned int i, k, nr, most = bench_nr_ranges[BENCH_NR(bench_nr_ranges) - 1];
 	unsigned long long len;
 	struct bench_range *r;
-	int buf, ret;
+	int ret;
 
 	json_open(c, key, '[');
 	r = calloc(most, sizeof(*r));
@@ -251,14 +265,8 @@ void bench_ranges(struct bench_ctx *c, const char *key,
 			r[i].offset = 2 * i * len;
 			r[i].length = len;
 		}
-		buf = make(c, r, nr, priv);
-		ret = buf < 0 ? buf : bench_point(c, buf);
-		if (buf >= 0)
-			close(buf);
-		if (ret == -EADDRINUSE && buf >= 0 && nr > 1 && einuse_why)
-			json_str(c, "known_defect", einuse_why);
-		else if (ret)
-			bench_point_error(c, buf, ret);
+		ret = bench_measure(c, make(c, r, nr, priv),
+				    nr > 1 ? einuse_why : NULL);
 		json_close(c, '}');
 		fprintf(stderr, "bench: %s %u ranges: %s\n", key, nr,
 			ret ? strerror(-ret) : "done");
@@ -278,7 +286,7 @@ void bench_big(struct bench_ctx *c, const char *key, bench_make_buf make,
 	unsigned long long big = c->cfg.big_size ?: c->bar_size;
 	const unsigned long long sizes[] = { 4096, big };
 	unsigned int i;
-	int buf, ret;
+	int ret;
 
 	json_open(c, key, '[');
 	if (big <= 4ULL << 30 || big > c->bar_size) {
@@ -306,12 +314,7 @@ void bench_big(struct bench_ctx *c, const char *key, bench_make_buf make,
 		json_int(c, "size", sizes[i]);
 		json_int(c, "cycle_chunk", c->cycle_chunk);
 		json_int(c, "chunk_pause_ms", c->chunk_pause_ms);
-		buf = make(c, sizes[i], priv);
-		ret = buf < 0 ? buf : bench_point(c, buf);
-		if (buf >= 0)
-			close(buf);
-		if (ret)
-			bench_point_error(c, buf, ret);
+		ret = bench_measure(c, make(c, sizes[i], priv), NULL);
 		json_close(c, '}');
 		fprintf(stderr, "bench: %s %llu MiB: %s\n", key, sizes[i] >> 20,
 			ret ? strerror(-ret) : "done");
