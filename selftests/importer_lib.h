@@ -3,7 +3,8 @@
  * Helpers for the tests that drive p2pbuf_importer: finding and opening its
  * device, ioctl wrappers returning 0 or -errno, dma-buf sources (udmabuf,
  * the system dma-heap, vfio-pci), and the dma-buf core's debugfs view of a
- * buffer's attachments.
+ * buffer's attachments. The vfio-pci helpers are in importer_vfio_lib.h,
+ * included at the end.
  */
 #ifndef P2PBUF_IMPORTER_LIB_H
 #define P2PBUF_IMPORTER_LIB_H
@@ -24,7 +25,6 @@
 #include <linux/dma-heap.h>
 #include <linux/p2pbuf_importer.h>
 #include <linux/udmabuf.h>
-#include <linux/vfio.h>
 
 #include "p2pbuf_test.h"
 
@@ -458,148 +458,6 @@ static inline __u64 imp_now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* A PCI device opened through vfio-pci. */
-struct imp_vfio {
-	char bdf[32];
-	int container;
-	int group;
-	int device;
-};
-
-static inline void imp_vfio_close(struct imp_vfio *v)
-{
-	if (v->device >= 0)
-		close(v->device);
-	if (v->group >= 0)
-		close(v->group);
-	if (v->container >= 0)
-		close(v->container);
-	v->device = -1;
-	v->group = -1;
-	v->container = -1;
-}
-
-/* Close everything and give the device back unbound, as the lab left it. */
-static inline void imp_vfio_release(struct imp_vfio *v)
-{
-	imp_vfio_close(v);
-	if (v->bdf[0])
-		p2pbuf_pci_bind(v->bdf, "");
-	v->bdf[0] = '\0';
-}
-
-/*
- * Bind @bdf to vfio-pci and open it through the group/container API, with
- * the type1 IOMMU backend or, without an IOMMU, the no-IOMMU one. Returns 0,
- * or -errno with @why set and everything undone.
- */
-static inline int imp_vfio_open(struct imp_vfio *v, const char *bdf,
-				char *why, size_t whylen)
-{
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], target[PATH_MAX], drv[64];
-	int noiommu = 0, ret;
-	ssize_t n;
-
-	v->container = -1;
-	v->group = -1;
-	v->device = -1;
-	snprintf(v->bdf, sizeof(v->bdf), "%s", bdf);
-	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK)) {
-		snprintf(why, whylen, "vfio-pci driver not present");
-		v->bdf[0] = '\0';
-		return -ENOENT;
-	}
-	ret = p2pbuf_pci_bind(bdf, "vfio-pci");
-	imp_pci_driver(bdf, drv, sizeof(drv));
-	if (ret || strcmp(drv, "vfio-pci")) {
-		snprintf(why, whylen, "cannot bind %s to vfio-pci (%d)", bdf, ret);
-		ret = ret ? ret : -ENODEV;
-		goto err;
-	}
-	snprintf(path, sizeof(path), IMP_SYSFS_PCI "/%s/iommu_group", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		ret = -errno;
-		snprintf(why, whylen, "%s has no IOMMU group", bdf);
-		goto err;
-	}
-	target[n] = '\0';
-	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(target));
-	v->group = open(path, O_RDWR | O_CLOEXEC);
-	if (v->group < 0) {
-		snprintf(path, sizeof(path), "/dev/vfio/noiommu-%s",
-			 basename(target));
-		v->group = open(path, O_RDWR | O_CLOEXEC);
-		noiommu = 1;
-	}
-	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (v->group < 0 || v->container < 0) {
-		ret = -errno;
-		snprintf(why, whylen, "cannot open the vfio group or container");
-		goto err;
-	}
-	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status) ||
-	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
-	    ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
-	    ioctl(v->container, VFIO_SET_IOMMU,
-		  noiommu ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1v2_IOMMU)) {
-		ret = -errno;
-		snprintf(why, whylen, "vfio group setup failed (%s)",
-			 noiommu ? "noiommu" : "type1v2");
-		goto err;
-	}
-	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (v->device < 0) {
-		ret = -errno;
-		snprintf(why, whylen, "VFIO_GROUP_GET_DEVICE_FD failed");
-		goto err;
-	}
-	return 0;
-err:
-	imp_vfio_release(v);
-	return ret ? ret : -EIO;
-}
-
-/* Export [@offset, @offset + @length) of BAR @region as a dma-buf. */
-static inline int imp_vfio_dmabuf(struct imp_vfio *v, __u32 region,
-				  __u64 offset, __u64 length)
-{
-	/* The feature header, its payload and one range, 8-byte aligned. */
-	__u64 arg[(sizeof(struct vfio_device_feature) +
-		   sizeof(struct vfio_device_feature_dma_buf) +
-		   sizeof(struct vfio_region_dma_range) + 7) / 8];
-	struct vfio_device_feature *hdr = (void *)arg;
-	struct vfio_device_feature_dma_buf *db = (void *)hdr->data;
-	int ret;
-
-	memset(arg, 0, sizeof(arg));
-	hdr->argsz = sizeof(arg);
-	hdr->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	db->region_index = region;
-	db->open_flags = O_RDWR | O_CLOEXEC;
-	db->nr_ranges = 1;
-	db->dma_ranges[0].offset = offset;
-	db->dma_ranges[0].length = length;
-	ret = ioctl(v->device, VFIO_DEVICE_FEATURE, arg);
-	return ret < 0 ? -errno : ret;
-}
-
-/* CPU mapping of BAR @region through the vfio device; MAP_FAILED on error. */
-static inline void *imp_vfio_mmap(struct imp_vfio *v, __u32 region,
-				  size_t length)
-{
-	struct vfio_region_info info = {
-		.argsz = sizeof(info), .index = region,
-	};
-
-	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &info) ||
-	    !(info.flags & VFIO_REGION_INFO_FLAG_MMAP) || info.size < length)
-		return MAP_FAILED;
-	return mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    v->device, info.offset);
-}
-
 /* Fill @len bytes with a pattern derived from @seed. */
 static inline void imp_pattern(void *buf, size_t len, unsigned int seed)
 {
@@ -639,5 +497,8 @@ static inline long long imp_sysfs_value(const char *path)
 	buf[n] = '\0';
 	return strtoll(buf, NULL, 0);
 }
+
+/* struct imp_vfio and its helpers: they use the ones above. */
+#include "importer_vfio_lib.h"
 
 #endif /* P2PBUF_IMPORTER_LIB_H */
