@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * conform_test: the exporter conformance kit. Every exporter of
+ * conf_exporters (one adapter each, conform.h) goes through the same checks,
+ * with p2pbuf_importer on the lab's initiator as the importer and its DMA
+ * engine moving the data:
+ *
+ *   attach_gating       importers without peer2peer, without revocation, or
+ *                       neither are refused; a well-behaved one is not
+ *   map_type            the map type of the route, or a refusal where there
+ *                       is none
+ *   data_both_ways      device writes read back through the exporter's own
+ *                       view, and its writes read by the device
+ *   revoke_invalidates  revoke reaches the importer's invalidate_mappings
+ *                       within CONF_BOUND_MS and the mapping is gone
+ *   map_after_revoke    a map of the revoked buffer fails with the errno
+ *   restore             after restore the buffer maps and moves data again
+ *   close_owner         closing what owns the buffer revokes it (or, for
+ *                       system memory, leaves the import working)
+ *   multi_range         a buffer of four ranges, out of order with gaps,
+ *                       maps and every byte lands where it belongs
+ *   big_range           one range of more than 4 GiB maps; data at its start,
+ *                       across the 4 GiB line and at its end
+ *   scm_rights          a child gets the buffer over a unix socket, imports
+ *                       and moves data after the parent closed its fd
+ *   close_orders        dma-buf, import and owner closed in every order:
+ *                       nothing fails, no buffer outlives them
+ *   kmemleak_cycles     CONF_CYCLES map/unmap cycles leak nothing
+ *
+ * A check an exporter cannot take part in SKIPs with a reason beginning
+ * "n/a:"; lab/summary.py shows the table exporter x check.
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "conform.h"
+#include "importer_lib.h"
+#include "slowimp_lib.h"
+
+#define CONF_LEN	(64 * 1024U)	/* a range of the kit's buffers */
+#define CONF_GAP	(64 * 1024U)	/* between ranges in the exporter */
+#define CONF_BOUND_MS	2000		/* revoke to invalidate_mappings */
+#define CONF_CYCLES	64
+#define CONF_BIG	((4ULL << 30) + (2ULL << 20))
+
+#define NO_ROUTE "no p2pdma route in this topology: the exporter or the map refuses (P2PBUF_EXPECT_MAP=NOT_SUPPORTED)"
+
+FIXTURE(conform) {
+	const struct conf_exporter *ex;
+	void *priv;
+	int imp;
+	char ibdf[32];		/* the initiator, "dddd:bb:dd.f" */
+	struct p2pbuf_imp_info info;
+	unsigned int expect;	/* enum p2pbuf_map_type */
+	bool routed;		/* a mapping exists on this route */
+	int dmabufs;		/* the exporter's dma-bufs before ->open */
+};
+
+FIXTURE_VARIANT(conform) {
+	const struct conf_exporter *ex;
+};
+
+FIXTURE_VARIANT_ADD(conform, p2pbuf) { .ex = &conf_p2pbuf };
+FIXTURE_VARIANT_ADD(conform, vfio) { .ex = &conf_vfio };
+FIXTURE_VARIANT_ADD(conform, udmabuf) { .ex = &conf_udmabuf };
+FIXTURE_VARIANT_ADD(conform, heap) { .ex = &conf_heap };
+
+FIXTURE_SETUP(conform)
+{
+	const struct conf_exporter *ex = variant->ex;
+	const char *e = p2pbuf_env("P2PBUF_EXPECT_MAP");
+	char why[160];
+	int ret;
+
+	self->ex = ex;
+	self->priv = NULL;
+	self->imp = imp_open(self->ibdf, sizeof(self->ibdf));
+	if (self->imp < 0)
+		SKIP(return, "no p2pbuf_importer device (%s)", strerror(-self->imp));
+	ASSERT_EQ(0, imp_info(self->imp, &self->info));
+	ASSERT_LT(0U, self->info.dma_max);
+	self->expect = ex->map_type;
+	if (self->expect == P2PBUF_MAP_UNKNOWN) {
+		if (!e)
+			SKIP(return, "P2PBUF_EXPECT_MAP not set: the route is unknown");
+		ret = imp_map_type_parse(e);
+		ASSERT_LE(0, ret) TH_LOG("unknown P2PBUF_EXPECT_MAP %s", e);
+		self->expect = ret;
+	}
+	self->routed = self->expect != P2PBUF_MAP_NOT_SUPPORTED;
+	self->dmabufs = p2pbuf_count_dmabufs(ex->exp_name);
+	ret = ex->open(&self->priv, why, sizeof(why));
+	if (ret) {
+		self->priv = NULL;
+		SKIP(return, "%s: %s", why, strerror(-ret));
+	}
+}
+
+FIXTURE_TEARDOWN(conform)
+{
+	if (self->priv)
+		self->ex->close(self->priv);
+	if (self->imp >= 0)
+		close(self->imp);
+}
+
+/*
+ * The reason a check does not apply to this exporter (it lacks @cap), or
+ * NULL. The helpers below take the harness's fixture data, struct
+ * _test_data_conform (FIXTURE_DATA(conform)).
+ */
+static const char *conf_na(struct _test_data_conform *self, unsigned int cap)
+{
+	if (self->ex->caps & cap)
+		return NULL;
+	switch (cap) {
+	case CONF_CAP_P2P:
+		return "system memory: any importer may attach";
+	case CONF_CAP_REVOKE:
+		return "the exporter cannot revoke";
+	case CONF_CAP_MULTI_RANGE:
+		return "one allocation per buffer, no ranges";
+	}
+	return "not supported";
+}
+
+/*
+ * A buffer of @n ranges of @len bytes, placed in the exporter's memory in
+ * the reverse of the buffer's order with CONF_GAP between them; its fd or
+ * -errno.
+ */
+static int conf_buf(struct _test_data_conform *self, unsigned int n, __u64 len)
+{
+	struct conf_range r[CONF_MAX_RANGES];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		r[i].offset = (__u64)(n - 1 - i) * (len + CONF_GAP);
+		r[i].length = len;
+	}
+	return self->ex->create(self->priv, r, n);
+}
+
+/* IMPORT and MAP; 0 or the -errno of the step that failed. */
+static int conf_import_map(struct _test_data_conform *self, int imp, int buf,
+			   __u32 *h, struct p2pbuf_imp_map *m)
+{
+	int ret = imp_import(imp, buf, 0, h, NULL);
+
+	return ret ? ret : imp_map(imp, *h, m, NULL, 0);
+}
+
+/*
+ * Move [@off, @off + @len) of the buffer through the importer's DMA engine
+ * (@to_buf: a pattern into it, else out of it) and compare with the
+ * exporter's own view. Returns the number of bytes that differ, or -errno.
+ */
+static long conf_dma_check(struct _test_data_conform *self, int imp, __u32 h,
+			   __u64 off, size_t len, bool to_buf,
+			   unsigned int seed)
+{
+	unsigned char *want = malloc(len), *got = malloc(len);
+	size_t done, chunk;
+	long diff = -ENOMEM;
+	int ret = 0;
+
+	if (!want || !got)
+		goto out;
+	imp_pattern(want, len, seed);
+	memset(got, 0, len);
+	if (!to_buf)
+		ret = self->ex->cpu_rw(self->priv, off, want, len, true);
+	for (done = 0; !ret && done < len; done += chunk) {
+		chunk = len - done < self->info.dma_max ? len - done :
+			self->info.dma_max;
+		ret = imp_dma(imp, h, to_buf ? P2PBUF_IMP_DMA_TO_BUF :
+			      P2PBUF_IMP_DMA_FROM_BUF, off + done,
+			      (to_buf ? want : got) + done, chunk);
+	}
+	if (!ret && to_buf)
+		ret = self->ex->cpu_rw(self->priv, off, got, len, false);
+	diff = ret;
+	if (!ret)
+		for (done = 0; done < len; done++)
+			diff += want[done] != got[done];
+out:
+	free(want);
+	free(got);
+	return diff;
+}
+
+/* Both directions over [@off, @off + @len) of the buffer. */
+static void conf_expect_data(struct __test_metadata *_metadata,
+			     struct _test_data_conform *self, int imp, __u32 h,
+			     __u64 off, size_t len, unsigned int seed)
+{
+	EXPECT_EQ(0, conf_dma_check(self, imp, h, off, len, true, seed))
+		TH_LOG("%s: device writes at %llu+%zu read back wrong",
+		       self->ex->name, (unsigned long long)off, len);
+	EXPECT_EQ(0, conf_dma_check(self, imp, h, off, len, false, seed + 1))
+		TH_LOG("%s: device reads at %llu+%zu see wrong data",
+		       self->ex->name, (unsigned long long)off, len);
+}
+
+/* Wait for the invalidation of @h; milliseconds it took, or -errno. */
+static long long conf_wait_invalidated(int imp, __u32 h, long long t0)
+{
+	struct p2pbuf_imp_event ev;
+	int ret;
+
+	do {
+		ret = imp_read_event(imp, &ev, 10 * CONF_BOUND_MS);
+		if (ret)
+			return ret;
+	} while (ev.handle != h);
+	return imp_now_ms() - t0;
+}
+
+TEST_F(conform, attach_gating)
+{
+	static const __u32 bad[] = {
+		P2PBUF_SLOWIMP_NO_P2P, P2PBUF_SLOWIMP_NOT_REVOCABLE,
+		P2PBUF_SLOWIMP_NO_P2P | P2PBUF_SLOWIMP_NOT_REVOCABLE,
+	};
+	char why[200];
+	unsigned int i;
+	int buf, fd, ret;
+
+	if (conf_na(self, CONF_CAP_P2P))
+		SKIP(return, "n/a: %s", conf_na(self, CONF_CAP_P2P));
+	buf = conf_buf(self, 1, CONF_LEN);
+	ASSERT_LE(0, buf) TH_LOG("create: %s", strerror(-buf));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		fd = slow_open(why, sizeof(why));
+		if (fd < 0)
+			p2pbuf_feature_missing(break, "%s", why);
+		ret = slow_import(fd, buf, self->ibdf, bad[i], 0);
+		EXPECT_NE(0, ret) TH_LOG("importer with flags %#x attached", bad[i]);
+		if (ret)
+			TH_LOG("flags %#x refused: %s", bad[i], strerror(errno));
+		close(fd);
+	}
+	/* The same importer behaving well is let in where there is a route. */
+	fd = slow_open(why, sizeof(why));
+	if (fd >= 0) {
+		ret = slow_import(fd, buf, self->ibdf, 0, 0);
+		if (self->routed)
+			EXPECT_EQ(0, ret) TH_LOG("well-behaved importer refused: %s",
+						 strerror(errno));
+		close(fd);
+	}
+	close(buf);
+}
+
+TEST_F(conform, map_type)
+{
+	struct p2pbuf_imp_map m;
+	int buf, ret;
+	__u32 h;
+
+	buf = conf_buf(self, 1, CONF_LEN);
+	ASSERT_LE(0, buf) TH_LOG("create: %s", strerror(-buf));
+	ret = conf_import_map(self, self->imp, buf, &h, &m);
+	if (self->routed) {
+		ASSERT_EQ(0, ret) TH_LOG("import/map: %s", strerror(-ret));
+		EXPECT_MAP_TYPE(self->expect, m.map_type);
+		EXPECT_EQ(CONF_LEN, m.length);
+	} else {
+		EXPECT_NE(0, ret);
+		TH_LOG("no route: refused with %s", strerror(-ret));
+	}
+	close(buf);
+}
+
+TEST_F(conform, data_both_ways)
+{
+	struct p2pbuf_imp_map m;
+	int buf, ret;
+	__u32 h;
+
+	if (!self->routed)
+		SKIP(return, NO_ROUTE);
+	buf = conf_buf(self, 1, CONF_LEN);
+	ASSERT_LE(0, buf) TH_LOG("create: %s", strerror(-buf));
+	ret = conf_import_map(self, self->imp, buf, &h, &m);
+	ASSERT_EQ(0, ret) TH_LOG("import/map: %s", strerror(-ret));
+	conf_expect_data(_metadata, self, self->imp, h, 0, CONF_LEN, 1);
+	close(buf);
+}
+
+/* Import and map a one-range buffer, then revoke it; the buffer fd. */
+static int conf_revoked(struct __test_metadata *_metadata,
+			struct _test_data_conform *self, __u32 *h)
+{
+	struct p2pbuf_imp_status st;
+	struct p2pbuf_imp_map m;
+	long long t0, ms;
+	int buf, ret;
+
+	buf = conf_buf(self, 1, CONF_LEN);
+	if (buf < 0)
+		return buf;
+	ret = conf_import_map(self, self->imp, buf, h, &m);
+	if (ret)
+		goto err;
+	imp_drain_events(self->imp);
+	t0 = imp_now_ms();
+	ret = self->ex->revoke(self->priv, buf);
+	if (ret)
+		goto err;
+	ms = conf_wait_invalidated(self->imp, *h, t0);
+	ret = ms < 0 ? ms : 0;
+	if (ret)
+		goto err;
+	TH_LOG("%s: invalidate_mappings %lld ms after the revoke",
+	       self->ex->name, ms);
+	if (ms > CONF_BOUND_MS) {
+		TH_LOG("beyond the bound of %d ms", CONF_BOUND_MS);
+		ret = -ETIME;
+		goto err;
+	}
+	ret = imp_status(self->imp, *h, &st);
+	if (!ret && (st.state & P2PBUF_IMP_STATE_MAPPED ||
+		     !(st.state & P2PBUF_IMP_STATE_INVALIDATED)))
+		ret = -EBUSY;
+	if (ret)
+		goto err;
+	return buf;
+err:
+	close(buf);
+	return ret;
+}
+
+TEST_F(conform, revoke_invalidates)
+{
+	int buf;
+	__u32 h;
+
+	if (conf_na(self, CONF_CAP_REVOKE))
+		SKIP(return, "n/a: %s", conf_na(self, CONF_CAP_REVOKE));
+	if (!self->routed)
+		SKIP(return, NO_ROUTE);
+	buf = conf_revoked(_metadata, self, &h);
+	ASSERT_LE(0, buf) TH_LOG("revoke did not invalidate and unmap: %s",
+				 strerror(-buf));
+	ASSERT_EQ(0, self->ex->restore(self->priv, buf));
+	close(buf);
+}
+
+TEST_F(conform, map_after_revoke)
+{
+	struct p2pbuf_imp_map m;
+	int buf;
+	__u32 h;
+
+	if (conf_na(self, CONF_CAP_REVOKE))
+		SKIP(return, "n/a: %s", conf_na(self, CONF_CAP_REVOKE));
+	if (!self->routed)
+		SKIP(return, NO_ROUTE);
+	buf = conf_revoked(_metadata, self, &h);
+	ASSERT_LE(0, buf) TH_LOG("revoke: %s", strerror(-buf));
+	EXPECT_EQ(-self->ex->revoked_errno, imp_map(self->imp, h, &m, NULL, 0));
+	ASSERT_EQ(0, self->ex->restore(self->priv, buf));
+	close(buf);
+}
+
+TEST_F(conform, restore)
+{
+	struct p2pbuf_imp_map m;
+	int buf;
+	__u32 h;
+
+	if (conf_na(self, CONF_CAP_REVOKE))
+		SKIP(return, "n/a: %s", conf_na(self, CONF_CAP_REVOKE));
+	if (!self->routed)
+		SKIP(return, NO_ROUTE);
+	buf = conf_revoked(_metadata, self, &h);
+	ASSERT_LE(0, buf) TH_LOG("revoke: %s", strerror(-buf));
+	ASSERT_EQ(0, self->ex->restore(self->priv, buf));
+	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
+	EXPECT_MAP_TYPE(self->expect, m.map_type);
+	conf_expect_data(_metadata, self, self->imp, h, 0, CONF_LEN, 3);
+	close(buf);
+}
+
+TEST_F(conform, close_owner)
+{
+	struct p2pbuf_imp_event ev;
+	struct p2pbuf_imp_map m;
+	long long t0, ms;
+	int buf, ret;
+	__u32 h;
+
+	if (!self->ex->close_owner)
+		SKIP(return, "n/a: the dma-buf is the only owner of its memory");
+	if (!self->routed)
+		SKIP(return, NO_ROUTE);
+	buf = conf_buf(self, 1, CONF_LEN);
+	ASSERT_LE(0, buf) TH_LOG("create: %s", strerror(-buf));
+	ret = conf_import_map(self, self->imp, buf, &h, &m);
+	ASSERT_EQ(0, ret) TH_LOG("import/map: %s", strerror(-ret));
+	imp_drain_events(self->imp);
+	if (!(self->ex->caps & CONF_CAP_OWNER_REVOKES)) {
+		/* The pages stay with the buffer: the import keeps working. */
+		ASSERT_EQ(0, self->ex->close_owner(self->priv));
+		conf_expect_data(_metadata, self, self->imp, h, 0, CONF_LEN, 5);
+		EXPECT_EQ(-ETIMEDOUT, imp_read_event(self->imp, &ev, 200));
+		close(buf);
+		return;
+	}
+	t0 = imp_now_ms();
+	ASSERT_EQ(0, self->ex->close_owner(self->priv));
+	ms = conf_wait_invalidated(self->imp, h, t0);
+	ASSERT_LE(0, ms) TH_LOG("no invalidation: %s", strerror(-ms));
+	TH_LOG("%s: invalidate_mappings %lld ms after the close", self->ex->name, ms);
+	EXPECT_GE(CONF_BOUND_MS, ms);
+	EXPECT_EQ(-self->ex->revoked_errno, imp_map(self->imp, h, &m, NULL, 0));
+	close(buf);
+}
+
+TEST_F(conform, multi_range)
+{
+	struct p2pbuf_imp_map m;
+	int buf, ret;
+	__u32 h;
+
+	if (conf_na(self, CONF_CAP_MULTI_RANGE))
+		SKIP(return, "n/a: %s", conf_na(self, CONF_CAP_MULTI_RANGE));
+	if (!self->routed)
+		SKIP(return, NO_ROUTE);
+	buf = conf_buf(self, 4, CONF_LEN);
+	ASSERT_LE(0, buf) TH_LOG("create: %s", strerror(-buf));
+	ret = conf_import_map(self, self->imp, buf, &h, &m);
+	ASSERT_EQ(0, ret) TH_LOG("map of four ranges: %s", strerror(-ret));
+	EXPECT_EQ(4 * CONF_LEN, m.length);
+	TH_LOG("%s: %u DMA segments, %s", self->ex->name, m.nr_segs,
+	       imp_map_type_name(m.map_type));
+	/* Across every boundary between ranges, then all of it. */
+	conf_expect_data(_metadata, self, self->imp, h, CONF_LEN - 512, 1024, 7);
+	conf_expect_data(_metadata, self, self->imp, h, 3 * CONF_LEN - 512, 1024, 9);
+	conf_expect_data(_metadata, self, self->imp, h, 0, 4 * CONF_LEN, 11);
+	close(buf);
+}
+
+TEST_F(conform, big_range)
+{
+	struct p2pbuf_imp_map m;
+	__u64 space = self->ex->space(self->priv);
+	int buf, ret;
+	__u32 h;
+
+	if (space < CONF_BIG)
+		SKIP(return,
+		     "%s: %llu MiB of memory, the check needs %llu MiB (P2PBUF_IVSHMEM_SIZE=8G)",
+		     self->ex->name, (unsigned long long)space >> 20,
+		     CONF_BIG >> 20);
+	if (!self->routed)
+		SKIP(return, NO_ROUTE);
+	buf = conf_buf(self, 1, CONF_BIG);
+	ASSERT_LE(0, buf) TH_LOG("create of %llu bytes: %s", CONF_BIG,
+				 strerror(-buf));
+	ret = conf_import_map(self, self->imp, buf, &h, &m);
+	ASSERT_EQ(0, ret) TH_LOG("map of %llu bytes: %s", CONF_BIG, strerror(-ret));
+	EXPECT_EQ(CONF_BIG, m.length);
+	TH_LOG("%s: %u DMA segments", self->ex->name, m.nr_segs);
+	conf_expect_data(_metadata, self, self->imp, h, 0, 4096, 13);
+	conf_expect_data(_metadata, self, self->imp, h, (4ULL << 30) - 2048, 4096, 15);
+	conf_expect_data(_metadata, self, self->imp, h, CONF_BIG - 4096, 4096, 17);
+	close(buf);
+}
+
+#include "conform_test_fd.c"
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Conformance adapter of vfio-pci's dma-buf exporter
+ * (drivers/vfio/pci/vfio_pci_dmabuf.c, VFIO_DEVICE_FEATURE_DMA_BUF): the
+ * lab's provider, moved from p2pbuf_exporter to vfio-pci so that both
+ * exporters are checked on the same route. vfio-pci revokes its buffers
+ * when memory decode is turned off in the command register (written through
+ * the device's config region) and when the device file is closed; the BAR
+ * is read back through the device's own mmap of the region.
+ */
+#define _GNU_SOURCE
+/* Helpers of p2pbuf_test.h without the harness (one unit has it). */
+#define P2PBUF_NO_HARNESS
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <linux/pci_regs.h>
+
+#include "conform.h"
+#include "importer_lib.h"
+
+#define CONF_VFIO_BAR	VFIO_PCI_BAR2_REGION_INDEX
+
+struct conf_vfio {
+	struct imp_vfio v;
+	char bdf[32];
+	char driver[64];		/* the provider's driver before ->open */
+	off_t cfg_offset;		/* config space in the device file */
+	unsigned char *bar;
+	__u64 bar_size;
+	struct conf_range r[CONF_MAX_RANGES];
+	unsigned int n;
+};
+
+static void conf_vfio_close(void *priv)
+{
+	struct conf_vfio *p = priv;
+
+	if (p->bar != MAP_FAILED)
+		munmap(p->bar, p->bar_size);
+	imp_vfio_release(&p->v);
+	/* Give the provider back to the driver the lab bound it to. */
+	if (p->driver[0])
+		p2pbuf_pci_bind(p->bdf, p->driver);
+	free(p);
+}
+
+static int conf_vfio_open(void **priv, char *why, size_t whylen)
+{
+	const char *bdf = p2pbuf_env("P2PBUF_PROVIDER_BDF");
+	struct vfio_region_info cfg = {
+		.argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	struct vfio_region_info bar = {
+		.argsz = sizeof(bar), .index = CONF_VFIO_BAR,
+	};
+	struct conf_vfio *p;
+	int ret;
+
+	if (!bdf) {
+		snprintf(why, whylen, "P2PBUF_PROVIDER_BDF not set");
+		return -ENOENT;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->bar = MAP_FAILED;
+	p->v.device = -1;
+	p->v.group = -1;
+	p->v.container = -1;
+	snprintf(p->bdf, sizeof(p->bdf), "%s", bdf);
+	imp_pci_driver(bdf, p->driver, sizeof(p->driver));
+	ret = imp_vfio_open(&p->v, bdf, why, whylen);
+	if (ret)
+		goto err_close;
+	if (ioctl(p->v.device, VFIO_DEVICE_GET_REGION_INFO, &cfg) ||
+	    ioctl(p->v.device, VFIO_DEVICE_GET_REGION_INFO, &bar)) {
+		ret = -errno;
+		snprintf(why, whylen, "VFIO_DEVICE_GET_REGION_INFO failed");
+		goto err_close;
+	}
+	p->cfg_offset = cfg.offset;
+	p->bar_size = bar.size;
+	if (!(bar.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+		ret = -EOPNOTSUPP;
+		snprintf(why, whylen, "vfio region %d cannot be mmapped",
+			 CONF_VFIO_BAR);
+		goto err_close;
+	}
+	p->bar = mmap(NULL, p->bar_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      p->v.device, bar.offset);
+	if (p->bar == MAP_FAILED) {
+		ret = -errno;
+		snprintf(why, whylen, "mmap of vfio region %d failed",
+			 CONF_VFIO_BAR);
+		goto err_close;
+	}
+	*priv = p;
+	return 0;
+err_close:
+	conf_vfio_close(p);
+	return ret;
+}
+
+static __u64 conf_vfio_space(void *priv)
+{
+	struct conf_vfio *p = priv;
+
+	return p->bar_size;
+}
+
+static int conf_vfio_create(void *priv, const struct conf_range *r,
+			    unsigned int n)
+{
+	/* The feature header, its payload and the ranges, 8-byte aligned. */
+	__u64 arg[(sizeof(struct vfio_device_feature) +
+		   sizeof(struct vfio_device_feature_dma_buf) +
+		   CONF_MAX_RANGES * sizeof(struct vfio_region_dma_range) +
+		   7) / 8];
+	struct vfio_device_feature *hdr = (void *)arg;
+	struct vfio_device_feature_dma_buf *db = (void *)hdr->data;
+	struct conf_vfio *p = priv;
+	unsigned int i;
+	int ret;
+
+	if (!n || n > CONF_MAX_RANGES)
+		return -EINVAL;
+	memset(arg, 0, sizeof(arg));
+	hdr->argsz = sizeof(*hdr) + sizeof(*db) + n * sizeof(db->dma_ranges[0]);
+	hdr->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	db->region_index = CONF_VFIO_BAR;
+	db->open_flags = O_RDWR | O_CLOEXEC;
+	db->nr_ranges = n;
+	for (i = 0; i < n; i++) {
+		db->dma_ranges[i].offset = r[i].offset;
+		db->dma_ranges[i].length = r[i].length;
+	}
+	ret = ioctl(p->v.device, VFIO_DEVICE_FEATURE, arg);
+	if (ret < 0)
+		return -errno;
+	memcpy(p->r, r, n * sizeof(*r));
+	p->n = n;
+	return ret;
+}
+
+/* Memory decode on or off: vfio-pci revokes or restores its buffers. */
+static int conf_vfio_decode(struct conf_vfio *p, bool on)
+{
+	off_t at = p->cfg_offset + PCI_COMMAND;
+	__u16 cmd;
+
+	if (pread(p->v.device, &cmd, sizeof(cmd), at) != sizeof(cmd))
+		return -EIO;
+	cmd = le16toh(cmd);
+	cmd = on ? cmd | PCI_COMMAND_MEMORY : cmd & ~PCI_COMMAND_MEMORY;
+	cmd = htole16(cmd);
+	if (pwrite(p->v.device, &cmd, sizeof(cmd), at) != sizeof(cmd))
+		return -EIO;
+	return 0;
+}
+
+static int conf_vfio_revoke(void *priv, int buf)
+{
+	return conf_vfio_decode(priv, false);
+}
+
+static int conf_vfio_restore(void *priv, int buf)
+{
+	return conf_vfio_decode(priv, true);
+}
+
+/* Closing the device file revokes every buffer exported through it. */
+static int conf_vfio_close_owner(void *priv)
+{
+	struct conf_vfio *p = priv;
+
+	if (p->bar != MAP_FAILED)
+		munmap(p->bar, p->bar_size);
+	p->bar = MAP_FAILED;
+	imp_vfio_close(&p->v);
+	return 0;
+}
+
+static int conf_vfio_cpu_rw(void *priv, __u64 off, void *data, size_t len,
+			    bool write)
+{
+	struct conf_vfio *p = priv;
+
+	if (p->bar == MAP_FAILED)
+		return -EBADF;
+	return conf_copy(p->bar, p->r, p->n, off, data, len, write);
+}
+
+const struct conf_exporter conf_vfio = {
+	.name = "vfio",
+	.exp_name = "vfio_pci_core",
+	.caps = CONF_CAP_P2P | CONF_CAP_REVOKE | CONF_CAP_OWNER_REVOKES |
+		CONF_CAP_MULTI_RANGE,
+	.map_type = P2PBUF_MAP_UNKNOWN,
+	.revoked_errno = ENODEV,
+	.open = conf_vfio_open,
+	.close = conf_vfio_close,
+	.space = conf_vfio_space,
+	.create = conf_vfio_create,
+	.revoke = conf_vfio_revoke,
+	.restore = conf_vfio_restore,
+	.close_owner = conf_vfio_close_owner,
+	.cpu_rw = conf_vfio_cpu_rw,
+};
