@@ -52,9 +52,12 @@ if [ "${P2PBUF_LINT:-1}" = 1 ]; then
 	lab_phase "host: dkms" host_suite dkms dkms-check.sh || true
 	lab_phase "host: kernel floor" host_suite floor floor-check.sh || true
 fi
-# The expected-SKIP rule can fail (synthetic results, no boot, a second).
+# The expected-SKIP and expected-failure rules can fail (synthetic results,
+# no boot, a second each).
 echo skips-selftest >> "$results/host/expected.txt"
 "$P2PBUF_TOP/lab/skips_selftest.py" > "$results/host/skips-selftest.ktap" || true
+echo xfail-selftest >> "$results/host/expected.txt"
+"$P2PBUF_TOP/lab/xfail_selftest.py" > "$results/host/xfail-selftest.ktap" || true
 if [ "${P2PBUF_DETECTORS:-1}" = 1 ]; then
 	# Each class of kernel report must fail a run: two short boots.
 	lab_log "host suite: detector self-test"
@@ -128,5 +131,7 @@ lab_log "total time $(($(date +%s) - t0)) s"
 printf 'total\t%s\n' "$(($(date +%s) - t0))" >> "$P2PBUF_PHASES"
 # shellcheck disable=SC2086
 python3 "$P2PBUF_TOP/lab/phases.py" "$results" $topos
+# The expected failures (lab/xfail.manifest) depend on the kernel's kind:
+# P2PBUF_KPATCHES, as lab/kernel.sh read it.
 # shellcheck disable=SC2086
-python3 "$P2PBUF_TOP/lab/summary.py" "$results" $topos -- $suites_all
+P2PBUF_KPATCHES=${P2PBUF_KPATCHES:-} python3 "$P2PBUF_TOP/lab/summary.py" "$results" $topos -- $suites_all

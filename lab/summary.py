@@ -3,7 +3,8 @@
 """Aggregate the lab's results: KTAP of every suite in every topology, the
 splat detector over every boot's logs and its end-of-boot detector state,
 missing suites and timeouts, into one table and the final line
-"N passed, N failed, N skipped".
+"N passed, N failed, N skipped", with a conformance table (exporter x
+check) for each topology that ran conform_test.
 
 usage: summary.py RESULTS_ROOT TOPOLOGY... -- SUITE...
 Exit status 0 only if nothing failed.
@@ -17,6 +18,7 @@ import sys
 # class each, named in the summary (lab/detectors.py, next to this script).
 import detectors
 import skips  # lab/skips.py: the expected SKIPs (lab/skips.manifest)
+import xfail  # lab/xfail.py: the expected failures (lab/xfail.manifest)
 
 # Upstream leaks the tests reach through upstream code, not through ours:
 # (every backtrace frame regex must match, in order) -> reason. Each is shown
@@ -33,14 +35,29 @@ RESULT_RE = re.compile(r"^(not ok|ok) (\d+) (.*?)(?: # (SKIP|XFAIL|TODO)\b ?(.*)
 PLAN_RE = re.compile(r"^1\.\.(\d+)(?: # SKIP\b ?(.*))?$")
 BAIL_RE = re.compile(r"^Bail out!")
 
+# The conformance kit (selftests/conform_test): results conform.<exporter>.<check>,
+# shown as a table of exporters by checks, in this order (others after them).
+CONFORM_SUITE = "conform_test"
+CONFORM_EXPORTERS = ["p2pbuf", "vfio", "udmabuf", "heap"]
+CONFORM_CHECKS = ["attach_gating", "map_type", "data_both_ways", "revoke_invalidates",
+                  "map_after_revoke", "restore", "close_owner", "multi_range", "big_range",
+                  "scm_rights", "close_orders", "kmemleak_cycles"]
 
-def parse_ktap(path):
-    """Return (passed, failed, skipped, notes) of one KTAP file.
+
+def parse_ktap(path, xf=None, where=None, cells=None):
+    """Return (passed, failed, skipped, xfailed, notes) of one KTAP file.
 
     Strict: each test number 1..plan exactly once; a plan of 0 only with
     "# SKIP <reason>" (kselftest's skip-all); "Bail out!", "not ok ... # SKIP"
-    and XFAIL/TODO (the lab declares none) are failures."""
-    passed = failed = skipped = 0
+    and the XFAIL/TODO directives are failures. A result without a directive
+    that @xf (lab/xfail.py) names for @where, (topology, suite), is an
+    expected failure ("not ok": XFAIL, counted as skipped and in xfailed) or
+    an unexpected pass ("ok": XPASS, a failure). @cells, a dict, receives the
+    conformance table's cell of each result by name: ok, FAIL, XFAIL, XPASS,
+    n/a (a SKIP whose reason starts "n/a:") or skip."""
+    passed = failed = skipped = xfailed = 0
+    if cells is None:
+        cells = {}
     notes = []
     plan = None
     numbers = []
@@ -67,17 +84,33 @@ def parse_ktap(path):
                 continue
             status, num, name, directive, reason = m.groups()
             numbers.append(int(num))
+            entry = None
+            if directive is None and xf is not None:
+                entry = xf.lookup(where[0], where[1], name)
             if directive == "SKIP" and status == "ok":
                 skipped += 1
                 notes.append("SKIP %s: %s" % (name, reason or "(no reason given)"))
+                cells[name] = "n/a" if (reason or "").startswith("n/a:") else "skip"
             elif directive in ("XFAIL", "TODO", "SKIP"):
                 failed += 1
                 notes.append("FAIL %s (%s %s # %s)" % (name, status, num, directive))
+                cells[name] = "FAIL"
+            elif status == "ok" and entry:
+                failed += 1
+                notes.append(xf.xpass_note(name, entry))
+                cells[name] = "XPASS"
             elif status == "ok":
                 passed += 1
+                cells[name] = "ok"
+            elif entry:
+                skipped += 1
+                xfailed += 1
+                notes.append(xf.xfail_note(name, entry))
+                cells[name] = "XFAIL"
             else:
                 failed += 1
                 notes.append("FAIL %s" % name)
+                cells[name] = "FAIL"
     if plan is None:
         failed += 1
         notes.append("no KTAP plan line")
@@ -91,7 +124,7 @@ def parse_ktap(path):
             ", missing %s" % missing[:8] if missing else "",
             ", repeated %s" % dup[:8] if dup else "",
             ", beyond the plan %s" % extra[:8] if extra else ""))
-    return passed, failed, skipped, notes
+    return passed, failed, skipped, xfailed, notes
 
 
 def kmemleak_reports(path):
@@ -129,14 +162,54 @@ def placed_suites(topo_dir):
     return set(open(path).read().split())
 
 
+def conformance_table(conform):
+    """The lines of the conformance table: @conform is [(topology, {result
+    name: cell})] of the topologies whose results have conform_test.ktap."""
+    exporters = list(CONFORM_EXPORTERS)
+    checks = list(CONFORM_CHECKS)
+    grid = []
+    for topo, cells in conform:
+        by = {}
+        for name, cell in cells.items():
+            parts = name.split(".", 2)
+            if len(parts) != 3 or parts[0] != "conform":
+                continue
+            if parts[1] not in exporters:
+                exporters.append(parts[1])
+            if parts[2] not in checks:
+                checks.append(parts[2])
+            by[(parts[1], parts[2])] = cell
+        grid.append((topo, by))
+    header = ["topology", "exporter"] + [str(i) for i in range(1, len(checks) + 1)]
+    rows = [[topo, exp] + [by.get((exp, c), "-") for c in checks]
+            for topo, by in grid for exp in exporters]
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    out = ["Conformance (conform_test): ok, FAIL, XFAIL/XPASS (lab/xfail.manifest), "
+           "n/a (does not apply),", "skip (other SKIP), - (no result); checks by number:"]
+    legend = ["%d %s" % (i, c) for i, c in enumerate(checks, 1)]
+    line = " "
+    for item in legend:
+        if len(line) + len(item) + 2 > 100:
+            out.append(line.rstrip())
+            line = " "
+        line += " " + item + " "
+    out.append(line.rstrip())
+    out.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    for r in rows:
+        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return out
+
+
 def main(argv):
     sep = argv.index("--")
     root, topos, suites = argv[1], argv[2:sep], argv[sep + 1:]
     suites = ["lab"] + suites
     expected = skips.Manifest()
+    xfails = xfail.Manifest()
     total_p = total_f = total_s = 0
     table = []
     details = []
+    conform = []
     for topo in topos:
         d = os.path.join(root, topo)
         row = [topo]
@@ -157,11 +230,15 @@ def main(argv):
                 total_f += 1
                 details.append("%s/%s: FAIL: suite %s" % (topo, suite, why))
                 continue
-            p, f, s, notes = parse_ktap(ktap)
+            cells = {}
+            p, f, s, xf, notes = parse_ktap(ktap, xfails, (topo, suite), cells)
+            if suite == CONFORM_SUITE:
+                conform.append((topo, cells))
             rc_file = os.path.join(d, suite + ".rc")
             if os.path.exists(rc_file):
                 rc = int(open(rc_file).read().strip() or "0")
-                if rc not in (0, 4) and f == 0:
+                # kselftest exits 1 (KSFT_FAIL) after a failure, expected or not.
+                if rc not in (0, 4) and f == 0 and not (rc == 1 and xf):
                     f += 1
                     notes.append("exit status %d without a failed test (crash or timeout)" % rc)
             f += expected.check_ktap(topo, suite, ktap, notes)
@@ -229,12 +306,12 @@ def main(argv):
             if not name.endswith(".ktap"):
                 continue
             suite = name[:-5]
-            p, f, s, notes = parse_ktap(os.path.join(host_dir, name))
+            p, f, s, xf, notes = parse_ktap(os.path.join(host_dir, name), xfails, ("host", suite))
             f += expected.check_ktap("host", suite, os.path.join(host_dir, name), notes)
             rc_path = os.path.join(host_dir, suite + ".rc")
             if os.path.exists(rc_path):
                 rc = open(rc_path).read().strip()
-                if rc != "0" and f == 0:
+                if rc != "0" and f == 0 and not (rc == "1" and xf):
                     f += 1
                     notes.append("FAIL the script exited %s with every step ok" % rc)
             total_p += p
@@ -245,6 +322,7 @@ def main(argv):
                 details.append("host/%s: %s" % (suite, n))
 
     total_f += expected.finish(root, topos, details)
+    total_f += xfails.finish(root, topos, details)
     header = ["topology"] + suites + ["kernel log"]
     widths = [max(len(str(r[i])) if i < len(r) else 0 for r in table + [header]) for i in range(len(header))]
     print("\nResults (pass/fail/skip per suite; - = not placed in that topology, selftests/suites):")
@@ -253,6 +331,9 @@ def main(argv):
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
     for name, cell in host_rows:
         print("%s  %s" % (name.ljust(widths[0]), cell))
+    if conform:
+        print()
+        print("\n".join(conformance_table(conform)))
     if details:
         print()
         for line in details:

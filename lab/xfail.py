@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Expected failures: lab/xfail.manifest and the rule lab/summary.py enforces.
+
+A test that fails on purpose, because it reaches an upstream defect that
+patches/ fixes but the kernel under test does not have, is named by an entry
+of the manifest: kernel kind, topology, suite, test and the reason. The
+kernel kind of a summary run is "kpatches" when P2PBUF_KPATCHES asks
+lab/kernel.sh for patches (any value but empty or 0), else "stock"; entries
+of the other kind are ignored.
+
+For a top-level KTAP result without a directive that an applicable entry
+names:
+
+* "not ok": XFAIL. Not a failure and not a pass: counted as skipped and
+  shown with the entry's reason, as a SKIP is.
+* "ok": XPASS. The defect is gone (a fixed kernel, a test that no longer
+  reaches it): the run fails, asking to drop the entry, so that the entry
+  cannot hide the test's next real failure.
+
+Every other "not ok" fails the run as before. A SKIP is never judged here
+(lab/skips.manifest). An applicable entry whose topology and suite ran in
+this invocation but that matched no result is reported as "stale xfail
+manifest entry ... (remove it)", a note and not a failure, as for a stale
+expected SKIP (lab/skips.py). A malformed manifest, an unknown kernel kind
+or topology fails the run.
+"""
+import fnmatch
+import os
+
+import skips  # lab/skips.py: the topologies, whether a suite ran
+
+LAB = os.path.dirname(os.path.abspath(__file__))
+# P2PBUF_XFAIL_MANIFEST replaces it (lab/xfail_selftest.py plants entries so).
+MANIFEST = os.environ.get("P2PBUF_XFAIL_MANIFEST") or os.path.join(LAB, "xfail.manifest")
+KINDS = ("stock", "kpatches")
+
+
+def kernel_kind(env=None):
+    """"kpatches" if P2PBUF_KPATCHES asks for patches (lab/kernel.sh: empty
+    or 0 is none), else "stock"."""
+    value = (os.environ if env is None else env).get("P2PBUF_KPATCHES", "").strip()
+    return "stock" if value in ("", "0") else "kpatches"
+
+
+class Entry:
+    def __init__(self, where, kernel, topo, suite, test, reason):
+        self.where = where
+        self.kernel = kernel
+        self.topo = topo
+        self.suite = suite
+        self.test = test
+        self.reason = reason
+        self.matched = 0
+
+    def matches(self, topo, suite, test):
+        return (fnmatch.fnmatchcase(topo, self.topo) and
+                fnmatch.fnmatchcase(suite, self.suite) and
+                fnmatch.fnmatchcase(test, self.test))
+
+    def __str__(self):
+        return "%s: %s | %s | %s | %s | %s" % (self.where, self.kernel, self.topo,
+                                              self.suite, self.test, self.reason)
+
+
+class Manifest:
+    """The expected failures of one summary run, on one kind of kernel."""
+
+    def __init__(self, path=MANIFEST, kind=None, topologies=None):
+        self.kind = kernel_kind() if kind is None else kind
+        self.entries = []    # the applicable ones
+        self.ignored = 0     # entries of the other kernel kind
+        self.errors = []
+        self.path = path
+        known = set(skips.lab_topologies() if topologies is None else topologies)
+        known.update(("host", "*"))
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()
+        except OSError as e:
+            self.errors.append("xfail manifest %s unreadable: %s" % (path, e.strerror))
+            lines = []
+        for n, line in enumerate(lines, 1):
+            where = "%s:%d" % (os.path.basename(path), n)
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            fields = [x.strip() for x in line.split("|", 4)]
+            if len(fields) != 5 or not all(fields):
+                self.errors.append("%s: malformed xfail manifest line (want "
+                                   "'kernel | topology | suite | test | reason'): %s"
+                                   % (where, line))
+                continue
+            if fields[0] not in KINDS + ("*",):
+                self.errors.append("%s: unknown kernel kind '%s' (have: %s *)"
+                                   % (where, fields[0], " ".join(KINDS)))
+                continue
+            if fields[1] not in known:
+                self.errors.append("%s: unknown topology '%s' (have: %s)"
+                                   % (where, fields[1], " ".join(sorted(known))))
+                continue
+            if not fnmatch.fnmatchcase(self.kind, fields[0]):
+                self.ignored += 1
+                continue
+            self.entries.append(Entry(where, *fields))
+
+    def lookup(self, topo, suite, test):
+        """The first applicable entry naming this result (counted as matched),
+        or None."""
+        hit = None
+        for e in self.entries:
+            if e.matches(topo, suite, test):
+                e.matched += 1
+                hit = hit or e
+        return hit
+
+    def xfail_note(self, test, e):
+        return "XFAIL %s: %s (%s, %s kernel)" % (test, e.reason, e.where, self.kind)
+
+    def xpass_note(self, test, e):
+        return ("FAIL %s: XPASS: passed, but %s expects it to fail on the %s kernel: "
+                "the upstream defect is gone, drop the entry (%s)"
+                % (test, e.where, self.kind, e.reason))
+
+    def finish(self, root, topos, notes):
+        """Stale entries and manifest errors into @notes; the number of failures."""
+        for e in self.entries:
+            if e.matched:
+                continue
+            ran = [t for t in topos + ["host"]
+                   if fnmatch.fnmatchcase(t, e.topo) and skips.Manifest._ran(root, t, e.suite)]
+            if ran:
+                notes.append("stale xfail manifest entry %s: matched no result in %s on the "
+                             "%s kernel (remove it)" % (e, " ".join(ran), self.kind))
+        notes.extend("FAIL: %s" % err for err in self.errors)
+        return len(self.errors)

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Self-test of the expected-failure rule (lab/xfail.py) and of the
+conformance table, through lab/summary.py.
+
+usage: xfail_selftest.py > results/host/xfail-selftest.ktap
+
+Each case writes a synthetic results directory (conform_test KTAP and exit
+status, a host suite), runs the real lab/summary.py on it with the real
+lab/xfail.manifest or a planted one (P2PBUF_XFAIL_MANIFEST), on a stock or a
+patched kernel (P2PBUF_KPATCHES), and checks the exit status and the lines it
+prints, in order: a failure an entry names is an XFAIL, counted as skipped;
+the same entry on a pass fails the run (XPASS); a stock entry is ignored on
+the patched kernel, where its failure fails the run; a failure no entry names
+fails it; an entry that matched nothing where its suite ran is reported as
+stale; a bad manifest fails the run. The cases lean on the real manifest's
+stock rp-zen-iommu conform.vfio.multi_range and conform.vfio.kmemleak_cycles
+entries: change them together. The n/a SKIPs of the synthetic conform_test
+are admitted by a planted copy of lab/skips.manifest. Prints KTAP; exit
+status 1 if a case failed. No boot, about a second (lab/check.sh runs it as
+the host suite xfail-selftest).
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+LAB = os.path.dirname(os.path.abspath(__file__))
+SUMMARY = os.path.join(LAB, "summary.py")
+XFAILS = os.path.join(LAB, "xfail.manifest")
+SKIPS = os.path.join(LAB, "skips.manifest")
+
+EXPORTERS = ["p2pbuf", "vfio", "udmabuf", "heap"]
+CHECKS = ["attach_gating", "map_type", "data_both_ways", "revoke_invalidates",
+          "map_after_revoke", "restore", "close_owner", "multi_range", "big_range",
+          "scm_rights", "close_orders", "kmemleak_cycles"]
+# The checks that do not apply to the exporters of system memory.
+NA = {"udmabuf": CHECKS[3:7], "heap": CHECKS[3:8]}
+NA_REASON = "n/a: the exporter has no revocation"
+# The n/a SKIPs of a synthetic conform_test are admitted by this planted line.
+SKIPS_PLANTED = open(SKIPS).read() + "* | conform_test | conform.* | n/a: *\n"
+BIG_SKIP = "rp-zen-iommu | conform_test | conform.p2pbuf.big_range | no room in the BAR\n"
+
+
+def conform(**cells):
+    """conform_test's KTAP lines: every check ok or n/a, but @cells
+    ({"vfio__multi_range": "not ok" | "ok" | "skip" | None (no line)})."""
+    out = []
+    for exp in EXPORTERS:
+        for check in CHECKS:
+            key = "%s__%s" % (exp, check)
+            name = "conform.%s.%s" % (exp, check)
+            how = cells.get(key, "n/a" if check in NA.get(exp, ()) else "ok")
+            if how is None:
+                continue
+            n = len(out) + 1
+            if how == "n/a":
+                out.append("ok %d %s # SKIP %s" % (n, name, NA_REASON))
+            elif how == "skip":
+                out.append("ok %d %s # SKIP no room in the BAR" % (n, name))
+            else:
+                out.append("%s %d %s" % (how, n, name))
+    return out
+
+
+def ktap(lines):
+    return "TAP version 13\n1..%d\n%s\n" % (len(lines), "\n".join(lines))
+
+
+def run(topo_suites, host=None, kpatches=None, xfails=None, suites=("conform_test",),
+        skips=""):
+    """@topo_suites: {topo: {suite: KTAP lines, suite + ".rc": status}}; every
+    topology gets lab.ktap. @host: {suite: KTAP lines or status for .rc}.
+    @kpatches: P2PBUF_KPATCHES (None: unset). @xfails: a planted manifest.
+    @skips: lines added to the planted skip manifest."""
+    with tempfile.TemporaryDirectory() as root:
+        files = {}
+        for topo, suites_of in topo_suites.items():
+            files[topo + "/lab.ktap"] = ktap(["ok 1 modules loaded"])
+            for name, v in suites_of.items():
+                files["%s/%s" % (topo, name if name.endswith(".rc") else name + ".ktap")] = (
+                    v if isinstance(v, str) else ktap(v))
+        for name, v in (host or {}).items():
+            files["host/%s" % (name if name.endswith(".rc") else name + ".ktap")] = (
+                v if isinstance(v, str) else ktap(v))
+        for path, text in files.items():
+            os.makedirs(os.path.join(root, os.path.dirname(path)), exist_ok=True)
+            with open(os.path.join(root, path), "w") as f:
+                f.write(text)
+        env = dict(os.environ)
+        env.pop("P2PBUF_KPATCHES", None)
+        env.pop("P2PBUF_XFAIL_MANIFEST", None)
+        if kpatches is not None:
+            env["P2PBUF_KPATCHES"] = kpatches
+        env["P2PBUF_SKIPS_MANIFEST"] = os.path.join(root, "skips-planted.manifest")
+        with open(env["P2PBUF_SKIPS_MANIFEST"], "w") as f:
+            f.write(SKIPS_PLANTED + skips)
+        if xfails is not None:
+            env["P2PBUF_XFAIL_MANIFEST"] = os.path.join(root, "planted.manifest")
+            with open(env["P2PBUF_XFAIL_MANIFEST"], "w") as f:
+                f.write(xfails)
+        topos = sorted(topo_suites)
+        r = subprocess.run([sys.executable, SUMMARY, root] + topos + ["--"] + list(suites),
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True)
+        return r.returncode, r.stdout
+
+
+# rp-zen-iommu on the stock kernel: vfio-pci's two expected failures, and
+# kselftest's exit status 1 after them.
+ZEN_IOMMU_STOCK = {"conform_test": conform(vfio__multi_range="not ok",
+                                           vfio__kmemleak_cycles="not ok"),
+                   "conform_test.rc": "1\n"}
+MULTI = r"conform\.vfio\.multi_range"
+WHERE_STOCK = r" \((xfail|planted)\.manifest:\d+, stock kernel\)$"
+XFAIL_MULTI = (r"^rp-zen-iommu/conform_test: XFAIL conform\.vfio\.multi_range: vfio-pci: "
+               r"dma_buf_phys_vec_to_sgt\(\) .*patches/0002.*" + WHERE_STOCK)
+XFAIL_LEAK = (r"^rp-zen-iommu/conform_test: XFAIL conform\.vfio\.kmemleak_cycles: vfio-pci: "
+              r"dma_buf_free_sgt\(\) .*patches/0001.*" + WHERE_STOCK)
+# 48 results: 9 n/a SKIPs, 2 XFAILs, 37 passes; lab.ktap's pass.
+ZEN_IOMMU_TOTAL = r"^38 passed, 0 failed, 11 skipped$"
+HOST_XFAIL = ("* | host | lint | checkpatch --strict: kernel sources | "
+              "a planted expected failure of a host suite\n")
+
+# (name, results, expected exit status, lines that must be printed in this
+# order, lines that must not)
+CASES = [
+    ("stock kernel: vfio-pci's listed failures are XFAIL, counted as skipped; the run passes",
+     lambda: run({"rp-zen-iommu": ZEN_IOMMU_STOCK}),
+     0, [r"^rp-zen-iommu  1/0/0  37/0/11 ", XFAIL_MULTI, XFAIL_LEAK, ZEN_IOMMU_TOTAL],
+     [r"^rp-zen-iommu/conform_test: FAIL", r"exit status 1 without a failed test",
+      r"stale xfail manifest entry"]),
+    ("the conformance table: after the main table, before the details and the final line",
+     lambda: run({"rp-zen-iommu": ZEN_IOMMU_STOCK}),
+     0, [r"^Results \(", r"^rp-zen-iommu  1/0/0 ", r"^Conformance \(conform_test\)",
+         r"^  1 attach_gating  2 map_type  3 data_both_ways ",
+         r"^topology +exporter +1 +2 +3 +4 +5 +6 +7 +8 +9 +10 +11 +12$",
+         r"^rp-zen-iommu +p2pbuf +(ok +){11}ok$",
+         r"^rp-zen-iommu +vfio +(ok +){7}XFAIL +(ok +){3}XFAIL$",
+         r"^rp-zen-iommu +udmabuf +(ok +){3}(n/a +){4}(ok +){4}ok$",
+         r"^rp-zen-iommu +heap +(ok +){3}(n/a +){5}(ok +){3}ok$",
+         XFAIL_MULTI, ZEN_IOMMU_TOTAL], []),
+    ("the table: FAIL, XPASS, skip (a SKIP not n/a) and - (no result)",
+     lambda: run({"rp-zen-iommu": {"conform_test": conform(
+         vfio__multi_range="ok", vfio__kmemleak_cycles="not ok", p2pbuf__big_range="skip",
+         udmabuf__attach_gating="not ok", heap__scm_rights=None)}}, skips=BIG_SKIP),
+     1, [r"^rp-zen-iommu +p2pbuf +(ok +){8}skip +ok +ok +ok$",
+         r"^rp-zen-iommu +vfio +(ok +){7}XPASS +(ok +){3}XFAIL$",
+         r"^rp-zen-iommu +udmabuf +FAIL +ok +ok +(n/a +){4}",
+         r"^rp-zen-iommu +heap +(ok +){3}(n/a +){5}ok +- +ok +ok$"], []),
+    ("stock kernel: the same entry on a pass is an XPASS and fails the run, asking to drop it",
+     lambda: run({"rp-zen-iommu": {"conform_test": conform(vfio__multi_range="ok",
+                                                           vfio__kmemleak_cycles="not ok"),
+                                   "conform_test.rc": "1\n"}}),
+     1, [r"^rp-zen-iommu +vfio +(ok +){7}XPASS +",
+         r"^rp-zen-iommu/conform_test: FAIL conform\.vfio\.multi_range: XPASS: passed, but "
+         r"xfail\.manifest:\d+ expects it to fail on the stock kernel: the upstream defect is "
+         r"gone, drop the entry \(vfio-pci: dma_buf_phys_vec_to_sgt\(\) ",
+         r"^38 passed, 1 failed, 10 skipped$"],
+     [r"XFAIL " + MULTI]),
+    ("patched kernel (P2PBUF_KPATCHES=1): the stock entries are ignored, their failures fail",
+     lambda: run({"rp-zen-iommu": ZEN_IOMMU_STOCK}, kpatches="1"),
+     1, [r"^rp-zen-iommu +vfio +(ok +){7}FAIL +(ok +){3}FAIL$",
+         r"^rp-zen-iommu/conform_test: FAIL conform\.vfio\.multi_range$",
+         r"^rp-zen-iommu/conform_test: FAIL conform\.vfio\.kmemleak_cycles$",
+         r"^38 passed, 2 failed, 9 skipped$"],
+     [r": XFAIL ", r": XPASS: ", r"stale xfail manifest entry"]),
+    ("patched kernel: the same tests passing is no XPASS and no stale entry",
+     lambda: run({"rp-zen-iommu": {"conform_test": conform()}}, kpatches="1"),
+     0, [r"^rp-zen-iommu +vfio +(ok +){11}ok$", r"^40 passed, 0 failed, 9 skipped$"],
+     [r": XFAIL ", r": XPASS: ", r"stale xfail manifest entry"]),
+    ("P2PBUF_KPATCHES=0 is the stock kernel, as for lab/kernel.sh",
+     lambda: run({"rp-zen-iommu": ZEN_IOMMU_STOCK}, kpatches="0"),
+     0, [XFAIL_MULTI, ZEN_IOMMU_TOTAL], [r": FAIL conform"]),
+    ("a failure no entry names fails the run: another exporter, another topology",
+     lambda: run({"rp-zen-iommu": {"conform_test": conform(vfio__multi_range="not ok",
+                                                           vfio__kmemleak_cycles="not ok",
+                                                           p2pbuf__multi_range="not ok")},
+                  "rp-zen": {"conform_test": conform(vfio__multi_range="not ok",
+                                                     vfio__kmemleak_cycles="not ok")}}),
+     1, [r"^rp-zen/conform_test: FAIL conform\.vfio\.multi_range$",
+         r"^rp-zen/conform_test: XFAIL conform\.vfio\.kmemleak_cycles: ",
+         r"^rp-zen-iommu/conform_test: FAIL conform\.p2pbuf\.multi_range$",
+         r"^rp-zen-iommu/conform_test: XFAIL conform\.vfio\.multi_range: ",
+         r"^\d+ passed, 2 failed, \d+ skipped$"],
+     [r"^rp-zen/conform_test: XFAIL conform\.vfio\.multi_range"]),
+    ("an expected failure with a crash's exit status still fails the run",
+     lambda: run({"rp-zen-iommu": {"conform_test": ZEN_IOMMU_STOCK["conform_test"],
+                                   "conform_test.rc": "139\n"}}),
+     1, [XFAIL_MULTI, r"^rp-zen-iommu/conform_test: exit status 139 without a failed test",
+         r"^38 passed, 1 failed, 11 skipped$"], []),
+    ("an entry that matched no result where its suite ran is stale, not failed",
+     lambda: run({"rp-zen-iommu": {"conform_test": conform(vfio__multi_range="not ok",
+                                                           vfio__kmemleak_cycles=None)}}),
+     0, [XFAIL_MULTI, r"^stale xfail manifest entry xfail\.manifest:\d+: stock \| rp-zen-iommu \| "
+         r"conform_test \| conform\.vfio\.kmemleak_cycles \| .* matched no result in rp-zen-iommu "
+         r"on the stock kernel \(remove it\)$"],
+     [r"stale xfail manifest entry .*multi_range"]),
+    ("a SKIP of a listed test is no XFAIL: the entry is stale",
+     lambda: run({"rp-zen-iommu": {"conform_test": conform(vfio__multi_range="n/a",
+                                                           vfio__kmemleak_cycles="not ok")}}),
+     0, [r"^rp-zen-iommu/conform_test: SKIP conform\.vfio\.multi_range: n/a:",
+         r"^stale xfail manifest entry .*conform\.vfio\.multi_range \|"], [r"XFAIL " + MULTI]),
+    ("entries of topologies or suites that did not run are not stale",
+     lambda: run({"switch": {"exporter_test": ["ok 1 exporter.node"]},
+                  "rp-zen-iommu": {"exporter_test": ["ok 1 exporter.node"]}},
+                 suites=("exporter_test",)),
+     0, [r"^4 passed, 0 failed, 0 skipped$"], [r"stale xfail manifest entry", r"^Conformance"]),
+    ("a host suite's listed failure is an XFAIL, its exit status 1 no failure",
+     lambda: run({"switch": {"exporter_test": ["ok 1 exporter.node"]}},
+                 {"lint": ["not ok 1 checkpatch --strict: kernel sources"], "lint.rc": "1\n"},
+                 xfails=HOST_XFAIL, suites=("exporter_test",)),
+     0, [r"^host/lint: XFAIL checkpatch --strict: kernel sources: a planted expected failure "
+         r"of a host suite \(planted\.manifest:1, stock kernel\)$",
+         r"^2 passed, 0 failed, 1 skipped$"], [r"every step ok"]),
+    ("a malformed xfail manifest line fails the run",
+     lambda: run({"rp-zen-iommu": ZEN_IOMMU_STOCK},
+                 xfails=open(XFAILS).read() + "stock | rp-zen | conform_test | x\n"),
+     1, [XFAIL_MULTI, r"^FAIL: planted\.manifest:\d+: malformed xfail manifest line"], []),
+    ("an unknown kernel kind or topology fails the run",
+     lambda: run({"rp-zen-iommu": ZEN_IOMMU_STOCK},
+                 xfails=open(XFAILS).read() + "patched | rp-zen | conform_test | x | y\n"
+                 "stock | rpzen | conform_test | x | y\n"),
+     1, [r"^FAIL: planted\.manifest:\d+: unknown kernel kind 'patched'",
+         r"^FAIL: planted\.manifest:\d+: unknown topology 'rpzen'",
+         r"^38 passed, 2 failed, 11 skipped$"], []),
+]
+
+
+def main():
+    out = []
+    failed = 0
+    for n, (name, fn, want_rc, must, must_not) in enumerate(CASES, 1):
+        rc, text = fn()
+        lines = text.splitlines()
+        why = []
+        if rc != want_rc:
+            why.append("summary.py exit %d, expected %d" % (rc, want_rc))
+        at = 0
+        for pat in must:
+            hit = [i for i in range(at, len(lines)) if re.search(pat, lines[i])]
+            if hit:
+                at = hit[0] + 1
+            elif any(re.search(pat, line) for line in lines):
+                why.append("line matching /%s/ out of order" % pat)
+            else:
+                why.append("no line matches /%s/" % pat)
+        for pat in must_not:
+            bad = [line for line in lines if re.search(pat, line)]
+            if bad:
+                why.append("unwanted line: %s" % bad[0])
+        if why:
+            failed += 1
+            out.append("not ok %d %s" % (n, name))
+            out.extend("# " + w for w in why)
+            out.extend("#   | " + line for line in lines[-30:])
+        else:
+            out.append("ok %d %s" % (n, name))
+    print("TAP version 13")
+    print("1..%d" % len(CASES))
+    print("\n".join(out))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
