@@ -59,6 +59,12 @@ struct conf_exporter {
 	 * the lab's provider), for exporters of the provider's BAR.
 	 */
 	unsigned int map_type;
+	/*
+	 * NULL-terminated names (or parts of names) of the exporter's own
+	 * functions: a leaked object whose allocation backtrace passes
+	 * through one of them is the exporter's (kmemleak_cycles).
+	 */
+	const char * const *leak_frames;
 	/* errno of a map of a revoked buffer (positive, e.g. ENODEV). */
 	int revoked_errno;
 	/*

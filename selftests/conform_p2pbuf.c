@@ -172,12 +172,15 @@ static int conf_p2pbuf_cpu_rw(void *priv, __u64 off, void *data, size_t len,
 	return conf_copy(p->bar, p->r, p->n, off, data, len, write);
 }
 
+static const char * const conf_p2pbuf_frames[] = { "p2pbuf_exp_", NULL };
+
 const struct conf_exporter conf_p2pbuf = {
 	.name = "p2pbuf",
 	.exp_name = "p2pbuf_exporter",
 	.caps = CONF_CAP_P2P | CONF_CAP_REVOKE | CONF_CAP_OWNER_REVOKES |
 		CONF_CAP_MULTI_RANGE,
 	.map_type = P2PBUF_MAP_UNKNOWN,
+	.leak_frames = conf_p2pbuf_frames,
 	.revoked_errno = ENODEV,
 	.open = conf_p2pbuf_open,
 	.close = conf_p2pbuf_close,

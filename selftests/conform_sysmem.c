@@ -132,11 +132,14 @@ static int conf_udmabuf_cpu_rw(void *priv, __u64 off, void *data, size_t len,
 	return conf_copy(p->mem, p->r, p->n, off, data, len, write);
 }
 
+static const char * const conf_udmabuf_frames[] = { "udmabuf", NULL };
+
 const struct conf_exporter conf_udmabuf = {
 	.name = "udmabuf",
 	.exp_name = "udmabuf",
 	.caps = CONF_CAP_MULTI_RANGE,
 	.map_type = P2PBUF_MAP_NOT_P2P,
+	.leak_frames = conf_udmabuf_frames,
 	.open = conf_udmabuf_open,
 	.close = conf_udmabuf_close,
 	.space = conf_udmabuf_space,
@@ -239,11 +242,14 @@ static int conf_heap_cpu_rw(void *priv, __u64 off, void *data, size_t len,
 	return ioctl(p->buf, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
 }
 
+static const char * const conf_heap_frames[] = { "system_heap", NULL };
+
 const struct conf_exporter conf_heap = {
 	.name = "heap",
 	.exp_name = "system",
 	.caps = 0,
 	.map_type = P2PBUF_MAP_NOT_P2P,
+	.leak_frames = conf_heap_frames,
 	.open = conf_heap_open,
 	.close = conf_heap_close,
 	.space = conf_heap_space,

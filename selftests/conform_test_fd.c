@@ -77,7 +77,7 @@ static int conf_scm_child(struct _test_data_conform *self, int sock)
 	return 0;	/* exit closes the importer file: the import goes */
 }
 
-TEST_F(conform, scm_rights)
+TEST_F_TIMEOUT(conform, scm_rights, 120)
 {
 	int sv[2], buf, status;
 	pid_t pid;
@@ -166,11 +166,16 @@ TEST_F(conform, close_orders)
 	EXPECT_EQ(self->dmabufs, p2pbuf_count_dmabufs(self->ex->exp_name));
 }
 
-/* Where a leak of a map/unmap cycle of any exporter is allocated. */
-static const char * const conf_leak_funcs[] = {
-	"dma_buf_", "sg_alloc_table", "p2pbuf_", "vfio_pci_dma_buf",
-	"udmabuf", "system_heap", "iommu_dma", "dma_iova", NULL,
-};
+/*
+ * Leaked objects allocated through the exporter's own functions, or -errno.
+ * Not through the dma-buf core's or the importer's: an object another
+ * exporter leaked in an earlier check, which kmemleak reports only now, has
+ * those in its backtrace too and is not counted against this one.
+ */
+static int conf_leaks(const struct conf_exporter *ex)
+{
+	return p2pbuf_kmemleak_count(ex->leak_frames, NULL);
+}
 
 TEST_F_TIMEOUT(conform, kmemleak_cycles, 120)
 {
@@ -181,10 +186,9 @@ TEST_F_TIMEOUT(conform, kmemleak_cycles, 120)
 		SKIP(return, NO_ROUTE);
 	if (access("/sys/kernel/debug/kmemleak", W_OK))
 		p2pbuf_feature_missing(return, "kmemleak not available: no verdict on leaks");
-	buf = conf_buf(self, self->ex->caps & CONF_CAP_MULTI_RANGE ? 2 : 1,
-		       CONF_LEN);
+	buf = conf_buf(self, 1, CONF_LEN);
 	ASSERT_LE(0, buf) TH_LOG("create: %s", strerror(-buf));
-	before = p2pbuf_kmemleak_count(conf_leak_funcs, NULL);
+	before = conf_leaks(self->ex);
 	ASSERT_LE(0, before);
 	ret = imp_map_cycles(self->ibdf, buf, CONF_CYCLES, NULL, NULL, &type,
 			     &segs);
@@ -192,7 +196,7 @@ TEST_F_TIMEOUT(conform, kmemleak_cycles, 120)
 	ASSERT_EQ(0, ret) TH_LOG("map_cycles: %s", strerror(-ret));
 	EXPECT_MAP_TYPE(self->expect, type);
 	ASSERT_EQ(0, p2pbuf_kmemleak_settle());
-	after = p2pbuf_kmemleak_count(conf_leak_funcs, NULL);
+	after = conf_leaks(self->ex);
 	ASSERT_LE(0, after);
 	TH_LOG("%s: %d objects leaked in %d map/unmap cycles", self->ex->name,
 	       after - before, CONF_CYCLES);

@@ -195,12 +195,15 @@ static int conf_vfio_cpu_rw(void *priv, __u64 off, void *data, size_t len,
 	return conf_copy(p->bar, p->r, p->n, off, data, len, write);
 }
 
+static const char * const conf_vfio_frames[] = { "vfio_pci_dma_buf", NULL };
+
 const struct conf_exporter conf_vfio = {
 	.name = "vfio",
 	.exp_name = "vfio_pci_core",
 	.caps = CONF_CAP_P2P | CONF_CAP_REVOKE | CONF_CAP_OWNER_REVOKES |
 		CONF_CAP_MULTI_RANGE,
 	.map_type = P2PBUF_MAP_UNKNOWN,
+	.leak_frames = conf_vfio_frames,
 	.revoked_errno = ENODEV,
 	.open = conf_vfio_open,
 	.close = conf_vfio_close,
