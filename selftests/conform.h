@@ -9,7 +9,8 @@
  * to revoke and restore it, what owns it, and how to read and write the
  * memory behind it without going through any importer. An exporter's author
  * writes one struct conf_exporter (conform_p2pbuf.c is the shortest
- * example), adds it to conf_exporters[] in conform_test.c and runs the kit;
+ * example), adds a FIXTURE_VARIANT_ADD(conform, ...) line for it in
+ * conform_test.c and its file to CONFORM_SRCS in the Makefile, and runs the kit;
  * docs/conformance.rst walks through a first run.
  *
  * Every callback returns 0 (or a file descriptor) on success and -errno on
@@ -62,7 +63,7 @@ struct conf_exporter {
 	/*
 	 * NULL-terminated names (or parts of names) of the exporter's own
 	 * functions: a leaked object whose allocation backtrace passes
-	 * through one of them is the exporter's (kmemleak_cycles).
+	 * through one of them is the exporter's (kmemleak_cycles). Required.
 	 */
 	const char * const *leak_frames;
 	/* errno of a map of a revoked buffer (positive, e.g. ENODEV). */

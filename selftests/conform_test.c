@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * conform_test: the exporter conformance kit. Every exporter of
- * conf_exporters (one adapter each, conform.h) goes through the same checks,
+ * conform_test: the exporter conformance kit. Every exporter with a variant
+ * of the conform fixture (one adapter each, conform.h) goes through the same
+ * checks,
  * with p2pbuf_importer on the lab's initiator as the importer and its DMA
  * engine moving the data:
  *
@@ -80,17 +81,22 @@ FIXTURE_SETUP(conform)
 	if (self->imp < 0)
 		SKIP(return, "no p2pbuf_importer device (%s)", strerror(-self->imp));
 	ASSERT_EQ(0, imp_info(self->imp, &self->info));
-	ASSERT_LT(0U, self->info.dma_max);
+	ASSERT_LT(0U, self->info.dma_max)
+		TH_LOG("the initiator has no DMA engine; the kit moves data with it");
+	ASSERT_NE(NULL, ex->leak_frames) TH_LOG("%s: no leak_frames", ex->name);
 	self->expect = ex->map_type;
 	if (self->expect == P2PBUF_MAP_UNKNOWN) {
 		if (!e)
 			SKIP(return, "P2PBUF_EXPECT_MAP not set: the route is unknown");
 		ret = imp_map_type_parse(e);
-		ASSERT_LE(0, ret) TH_LOG("unknown P2PBUF_EXPECT_MAP %s", e);
+		ASSERT_LT((int)P2PBUF_MAP_UNKNOWN, ret)
+			TH_LOG("P2PBUF_EXPECT_MAP %s names no map type", e);
 		self->expect = ret;
 	}
 	self->routed = self->expect != P2PBUF_MAP_NOT_SUPPORTED;
 	self->dmabufs = p2pbuf_count_dmabufs(ex->exp_name);
+	ASSERT_LE(0, self->dmabufs) TH_LOG("no dma-buf debugfs: %s",
+					   strerror(-self->dmabufs));
 	ret = ex->open(&self->priv, why, sizeof(why));
 	if (ret) {
 		self->priv = NULL;
@@ -459,6 +465,9 @@ TEST_F_TIMEOUT(conform, big_range, 120)
 	int buf, ret;
 	__u32 h;
 
+	if (space < CONF_BIG && !(self->ex->caps & CONF_CAP_P2P))
+		SKIP(return, "n/a: %s: the adapter's system memory is %llu MiB",
+		     self->ex->name, (unsigned long long)space >> 20);
 	if (space < CONF_BIG)
 		SKIP(return,
 		     "%s: %llu MiB of memory, the check needs %llu MiB (P2PBUF_IVSHMEM_SIZE=8G)",

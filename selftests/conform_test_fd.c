@@ -103,9 +103,13 @@ TEST_F_TIMEOUT(conform, scm_rights, 120)
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status))
 		TH_LOG("child failed at step %d", WEXITSTATUS(status));
-	/* Everything that held the buffer is gone, and so is the buffer. */
-	EXPECT_EQ(self->dmabufs + (self->ex == &conf_heap),
-		  p2pbuf_count_dmabufs(self->ex->exp_name));
+	/*
+	 * Everything that held the buffer is gone, and so is the buffer (the
+	 * adapter may keep its last buffer for its own view: closed first).
+	 */
+	self->ex->close(self->priv);
+	self->priv = NULL;
+	EXPECT_EQ(self->dmabufs, p2pbuf_count_dmabufs(self->ex->exp_name));
 }
 
 /* What a close order closes, one letter each: buffer fd, import, owner. */
