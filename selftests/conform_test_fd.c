@@ -70,9 +70,9 @@ static int conf_scm_child(struct _test_data_conform *self, int sock)
 		return 4;
 	/* The importer's reference keeps the buffer without the fd. */
 	close(buf);
-	if (conf_dma_check(self, imp, h, 0, CONF_LEN, true, 19))
+	if (conf_dma_check(self, imp, h, 0, CONF_PROBE, true, 19))
 		return 5;
-	if (conf_dma_check(self, imp, h, 0, CONF_LEN, false, 21))
+	if (conf_dma_check(self, imp, h, 0, CONF_PROBE, false, 21))
 		return 6;
 	return 0;	/* exit closes the importer file: the import goes */
 }
