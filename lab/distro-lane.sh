@@ -320,6 +320,7 @@ cp "$P2PBUF_TOP/lab/guest/distro-init.sh" "$P2PBUF_TOP/lab/guest/lib.sh" \
 		done
 		printf 'export P2PBUF_BENCH_KDEBUG=%q\n' "$(bench_kdebug)"
 	fi
+	printf 'export P2PBUF_PROVIDER_BAR_BYTES=%q\n' "$(numfmt --from=iec "${P2PBUF_IVSHMEM_SIZE:-64M}")"
 	# No P2PBUF_LAB: this kernel has none of the lab's debug features,
 	# whose tests skip here with their reason.
 } > "$res/env.sh"

@@ -12,7 +12,8 @@
 # environment: KOBJ (kernel build tree), P2PBUF_MODDIR (built modules),
 # P2PBUF_STDIR (built selftests), P2PBUF_SUITES (space-separated).
 # Optional: P2PBUF_IVSHMEM_SIZE, the provider's BAR 2 (size of its shared
-# memory, a power of two; default 64M; make bench uses 256M), P2PBUF_MEM
+# memory, a sparse file, a power of two; default 8G, so that one range can
+# be longer than 4 GiB: conform_test's big_range), P2PBUF_MEM
 # (guest RAM, default 1G), P2PBUF_APPEND (kernel command line), and
 # P2PBUF_BENCH_* (handed to the guest for the bench job).
 # Exit status: 0 if the guest finished its job, 124 on timeout, else QEMU's.
@@ -37,7 +38,7 @@ res=$(cd "$res" && pwd)
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/p2pbuf-vm.XXXXXX")
 trap 'rm -rf "$run"' EXIT
-ivshmem_size=${P2PBUF_IVSHMEM_SIZE:-64M}
+ivshmem_size=${P2PBUF_IVSHMEM_SIZE:-8G}
 truncate -s "$ivshmem_size" "$run/ivshmem0"
 truncate -s 64M "$run/ivshmem1"
 
@@ -53,6 +54,7 @@ truncate -s 64M "$run/ivshmem1"
 	printf 'export P2PBUF_LAB=1\n'	# features the lab config guarantees must not SKIP
 	printf 'export P2PBUF_TOPOLOGY=%q\n' "$topo"
 	printf 'export P2PBUF_EXPECT_MAP=%q\n' "$TOPO_EXPECT"
+	printf 'export P2PBUF_PROVIDER_BAR_BYTES=%q\n' "$(numfmt --from=iec "$ivshmem_size")"
 	printf 'export P2PBUF_LEAK_CYCLES=%q\n' "${P2PBUF_LEAK_CYCLES:-$TOPO_LEAK_CYCLES}"
 	printf 'export P2PBUF_RACE_ITERS=%q\n' "${P2PBUF_RACE_ITERS:-$TOPO_RACE_ITERS}"
 	printf 'export P2PBUF_VFIO_BDF=%q\n' "0000:00:06.0"
