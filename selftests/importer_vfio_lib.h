@@ -101,9 +101,19 @@ static inline int imp_vfio_open(struct imp_vfio *v, const char *bdf,
 		snprintf(why, whylen, "cannot open the vfio group or container");
 		goto err;
 	}
-	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status) ||
-	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
-	    ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
+	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status)) {
+		ret = -errno;
+		snprintf(why, whylen, "VFIO_GROUP_GET_STATUS failed");
+		goto err;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		ret = -EBUSY;
+		snprintf(why, whylen,
+			 "vfio group %s not viable: another device of the group has a host driver",
+			 basename(target));
+		goto err;
+	}
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
 	    ioctl(v->container, VFIO_SET_IOMMU,
 		  noiommu ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1v2_IOMMU)) {
 		ret = -errno;
