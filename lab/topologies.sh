@@ -152,6 +152,19 @@ topo_select() {
 		)
 		TOPO_APPEND="iommu.passthrough=1 no_timer_check"	# see (e)
 		;;
+	rp-zen-passthrough)
+		# (g) as (b) with intel-iommu in passthrough: HOST_BRIDGE_DIRECT
+		# behind an IOMMU, the route (b) gives where vfio-pci can run
+		# without CONFIG_VFIO_NOIOMMU, which Debian's kernels lack. Not a
+		# make check topology (rp-zen proves the route): make bench on the
+		# distribution kernel compares p2pbuf with vfio-pci here
+		# (docs/bench.rst).
+		TOPO_CPU=EPYC
+		TOPO_EXPECT=HOST_BRIDGE_DIRECT
+		TOPO_DEVICES+=(-device intel-iommu)
+		topo_two_root_ports
+		TOPO_APPEND="iommu.passthrough=1 no_timer_check"	# see (e)
+		;;
 	*)
 		return 1
 		;;
