@@ -233,8 +233,16 @@ static int nobody_uses_fds(void *arg)
 	unsigned int i;
 	int h;
 
-	/* The files work: the check was at open(). */
-	if (exp_info(self->p.exp, &einfo) || leaks(self, &einfo, sizeof(einfo)))
+	/*
+	 * The files work: the check was at open(). INFO's BAR sizes are sizes,
+	 * not addresses, and one may equal the BAR's address (the lab's 8 GiB
+	 * BAR at 8 GiB): they are left out of the scan.
+	 */
+	if (exp_info(self->p.exp, &einfo))
+		return 1;
+	for (i = 0; i < P2PBUF_EXP_NUM_BARS; i++)
+		einfo.bars[i].size = 0;
+	if (leaks(self, &einfo, sizeof(einfo)))
 		return 1;
 	memset(&iinfo, 0, sizeof(iinfo));
 	iinfo.argsz = sizeof(iinfo);
