@@ -11,7 +11,8 @@
  *   map_type            the map type of the route, or a refusal where there
  *                       is none
  *   data_both_ways      device writes read back through the exporter's own
- *                       view, and its writes read by the device
+ *                       view, and its writes read by the device (probes at
+ *                       the start, across a page, at the end)
  *   revoke_invalidates  revoke reaches the importer's invalidate_mappings
  *                       within CONF_BOUND_MS and the mapping is gone
  *   map_after_revoke    a map of the revoked buffer fails with the errno
@@ -300,7 +301,12 @@ TEST_F_TIMEOUT(conform, data_both_ways, 120)
 	ASSERT_LE(0, buf) TH_LOG("create: %s", strerror(-buf));
 	ret = conf_import_map(self, self->imp, buf, &h, &m);
 	ASSERT_EQ(0, ret) TH_LOG("import/map: %s", strerror(-ret));
-	conf_expect_data(_metadata, self, self->imp, h, 0, CONF_LEN, 1);
+	/* The first, a middle and the last page (see CONF_PROBE). */
+	conf_expect_data(_metadata, self, self->imp, h, 0, CONF_PROBE, 1);
+	conf_expect_data(_metadata, self, self->imp, h, CONF_LEN / 2 - 100,
+			 CONF_PROBE, 3);
+	conf_expect_data(_metadata, self, self->imp, h, CONF_LEN - CONF_PROBE,
+			 CONF_PROBE, 5);
 	close(buf);
 }
 
