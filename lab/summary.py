@@ -87,7 +87,21 @@ def parse_ktap(path, xf=None, where=None, cells=None):
             entry = None
             if directive is None and xf is not None:
                 entry = xf.lookup(where[0], where[1], name)
-            if directive == "SKIP" and status == "ok":
+            if (directive == "SKIP" and status == "ok" and xf is not None and
+                    (reason or "").startswith("avoided:")):
+                # Not run on this kernel: an "avoid:" entry must name it.
+                entry = xf.lookup(where[0], where[1], name, avoid=True)
+                if entry:
+                    skipped += 1
+                    xfailed += 1
+                    notes.append(xf.xfail_note(name, entry))
+                    cells[name] = "XFAIL"
+                else:
+                    failed += 1
+                    notes.append("FAIL %s: avoided, but no \"avoid:\" entry of "
+                                 "lab/xfail.manifest names it for this kernel" % name)
+                    cells[name] = "FAIL"
+            elif directive == "SKIP" and status == "ok":
                 skipped += 1
                 notes.append("SKIP %s: %s" % (name, reason or "(no reason given)"))
                 cells[name] = "n/a" if (reason or "").startswith("n/a:") else "skip"

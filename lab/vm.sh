@@ -55,6 +55,8 @@ truncate -s 64M "$run/ivshmem1"
 	printf 'export P2PBUF_TOPOLOGY=%q\n' "$topo"
 	printf 'export P2PBUF_EXPECT_MAP=%q\n' "$TOPO_EXPECT"
 	printf 'export P2PBUF_PROVIDER_BAR_BYTES=%q\n' "$(numfmt --from=iec "$ivshmem_size")"
+	# Tests this kernel must not run here ("avoid:" in lab/xfail.manifest).
+	printf 'export P2PBUF_AVOID=%q\n' "$(python3 "$P2PBUF_TOP/lab/xfail.py" --avoid "$topo")"
 	printf 'export P2PBUF_LEAK_CYCLES=%q\n' "${P2PBUF_LEAK_CYCLES:-$TOPO_LEAK_CYCLES}"
 	printf 'export P2PBUF_RACE_ITERS=%q\n' "${P2PBUF_RACE_ITERS:-$TOPO_RACE_ITERS}"
 	printf 'export P2PBUF_VFIO_BDF=%q\n' "0000:00:06.0"

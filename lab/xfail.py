@@ -26,6 +26,7 @@ or topology fails the run.
 """
 import fnmatch
 import os
+import sys
 
 import skips  # lab/skips.py: the topologies, whether a suite ran
 
@@ -51,6 +52,14 @@ class Entry:
         self.test = test
         self.reason = reason
         self.matched = 0
+
+    @property
+    def avoid(self):
+        """An entry whose test must not run on this kernel: running it would
+        leave a kernel report that fails the whole boot. The lab hands its
+        name to the guest (P2PBUF_AVOID), the test SKIPs with a reason that
+        starts "avoided:", and that SKIP is the expected failure."""
+        return self.reason.startswith("avoid:")
 
     def matches(self, topo, suite, test):
         return (fnmatch.fnmatchcase(topo, self.topo) and
@@ -102,18 +111,23 @@ class Manifest:
                 continue
             self.entries.append(Entry(where, *fields))
 
-    def lookup(self, topo, suite, test):
+    def lookup(self, topo, suite, test, avoid=False):
         """The first applicable entry naming this result (counted as matched),
-        or None."""
+        or None; only "avoid:" entries with @avoid, only the others without."""
         hit = None
         for e in self.entries:
-            if e.matches(topo, suite, test):
+            if e.avoid == avoid and e.matches(topo, suite, test):
                 e.matched += 1
                 hit = hit or e
         return hit
 
     def xfail_note(self, test, e):
         return "XFAIL %s: %s (%s, %s kernel)" % (test, e.reason, e.where, self.kind)
+
+    def avoided(self, topo):
+        """The tests the guest of @topo must not run (P2PBUF_AVOID)."""
+        return sorted({e.test for e in self.entries
+                       if e.avoid and fnmatch.fnmatchcase(topo, e.topo)})
 
     def xpass_note(self, test, e):
         return ("FAIL %s: XPASS: passed, but %s expects it to fail on the %s kernel: "
@@ -132,3 +146,22 @@ class Manifest:
                              "%s kernel (remove it)" % (e, " ".join(ran), self.kind))
         notes.extend("FAIL: %s" % err for err in self.errors)
         return len(self.errors)
+
+
+def main(argv):
+    """xfail.py --avoid TOPOLOGY: the names of the tests the guest of
+    TOPOLOGY must not run on this kernel (P2PBUF_KPATCHES decides which),
+    space-separated, for lab/vm.sh's P2PBUF_AVOID."""
+    if len(argv) != 3 or argv[1] != "--avoid":
+        sys.stderr.write("usage: xfail.py --avoid TOPOLOGY\n")
+        return 2
+    m = Manifest(topologies=set(skips.lab_topologies()) | {argv[2]})
+    if m.errors:
+        sys.stderr.write("\n".join(m.errors) + "\n")
+        return 1
+    print(" ".join(m.avoided(argv[2])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
