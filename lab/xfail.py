@@ -11,8 +11,11 @@ of the other kind are ignored.
 For a top-level KTAP result without a directive that an applicable entry
 names:
 
-* "not ok": XFAIL. Not a failure and not a pass: counted as skipped and
-  shown with the entry's reason, as a SKIP is.
+* "not ok": XFAIL, if the entry's failure pattern explains the test's
+  output (Entry.explains: every failed assertion matches it, no timeout or
+  signal). Not a failure and not a pass: counted as skipped and shown with
+  the entry's reason, as a SKIP is. A failure it does not explain fails the
+  run: the entry cannot hide another defect of the same test.
 * "ok": XPASS. The defect is gone (a fixed kernel, a test that no longer
   reaches it): the run fails, asking to drop the entry, so that the entry
   cannot hide the test's next real failure.
@@ -26,6 +29,7 @@ or topology fails the run.
 """
 import fnmatch
 import os
+import re
 import sys
 
 import skips  # lab/skips.py: the topologies, whether a suite ran
@@ -43,15 +47,39 @@ def kernel_kind(env=None):
     return "stock" if value in ("", "0") else "kpatches"
 
 
+# What a failure an entry explains must not be: the harness's own words for
+# a test that did not end by its assertions (kselftest_harness.h).
+NOT_AN_ASSERTION = re.compile(r"terminated by timeout|terminated unexpectedly|"
+                              r"ended in some other way|Test terminated by signal")
+# The harness's line for a failed EXPECT/ASSERT ("file.c:N:test:Expected ...").
+ASSERTION = re.compile(r":Expected ")
+
+
 class Entry:
-    def __init__(self, where, kernel, topo, suite, test, reason):
+    def __init__(self, where, kernel, topo, suite, test, failure, reason):
         self.where = where
         self.kernel = kernel
         self.topo = topo
         self.suite = suite
         self.test = test
+        self.failure = failure
         self.reason = reason
         self.matched = 0
+
+    def explains(self, diag):
+        """Does this entry's failure pattern explain a failure whose
+        diagnostic lines ("# ..." between the test's start and its result) are
+        @diag? At least one line must match it, every failed assertion must,
+        and the test must have ended by its assertions, not by a timeout or a
+        signal. "*" explains any failure (host suites without harness lines)."""
+        if self.failure == "*":
+            return True
+        rx = re.compile(self.failure)
+        if any(NOT_AN_ASSERTION.search(line) for line in diag):
+            return False
+        if not any(rx.search(line) for line in diag):
+            return False
+        return all(rx.search(line) for line in diag if ASSERTION.search(line))
 
     @property
     def avoid(self):
@@ -92,10 +120,11 @@ class Manifest:
             where = "%s:%d" % (os.path.basename(path), n)
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
-            fields = [x.strip() for x in line.split("|", 4)]
-            if len(fields) != 5 or not all(fields):
+            # The failure pattern is last: a regex may hold "|".
+            fields = [x.strip() for x in line.split("|", 5)]
+            if len(fields) != 6 or not all(fields):
                 self.errors.append("%s: malformed xfail manifest line (want "
-                                   "'kernel | topology | suite | test | reason'): %s"
+                                   "'kernel | topology | suite | test | reason | failure'): %s"
                                    % (where, line))
                 continue
             if fields[0] not in KINDS + ("*",):
@@ -109,7 +138,14 @@ class Manifest:
             if not fnmatch.fnmatchcase(self.kind, fields[0]):
                 self.ignored += 1
                 continue
-            self.entries.append(Entry(where, *fields))
+            try:
+                if fields[5] != "*":
+                    re.compile(fields[5])
+            except re.error as err:
+                self.errors.append("%s: bad failure pattern '%s': %s" % (where, fields[5], err))
+                continue
+            kernel, topo, suite, test, reason, failure = fields
+            self.entries.append(Entry(where, kernel, topo, suite, test, failure, reason))
 
     def lookup(self, topo, suite, test, avoid=False):
         """The first applicable entry naming this result (counted as matched),
@@ -128,6 +164,10 @@ class Manifest:
         """The tests the guest of @topo must not run (P2PBUF_AVOID)."""
         return sorted({e.test for e in self.entries
                        if e.avoid and fnmatch.fnmatchcase(topo, e.topo)})
+
+    def unexplained_note(self, test, e):
+        return ("FAIL %s: fails, but not as %s expects (failure /%s/: every failed "
+                "assertion must match, no timeout or signal)" % (test, e.where, e.failure))
 
     def xpass_note(self, test, e):
         return ("FAIL %s: XPASS: passed, but %s expects it to fail on the %s kernel: "

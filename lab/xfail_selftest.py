@@ -43,6 +43,21 @@ SKIPS_PLANTED = open(SKIPS).read() + "* | conform_test | conform.* | n/a: *\n"
 BIG_SKIP = "rp-zen-iommu | conform_test | conform.p2pbuf.big_range | no room in the BAR\n"
 
 
+# The "#" lines conform_test prints before a failed result.
+FAILURE_LINES = {
+    "multi_range": ["# conform_test.c:437:multi_range:Expected 0 (0) == ret (-98)",
+                    "# conform_test.c:437:multi_range:map of four ranges: Address already in use",
+                    "# multi_range: Test terminated by assertion"],
+    "kmemleak_cycles": ["# conform_test_fd.c:257:kmemleak_cycles:vfio: 48 objects leaked in "
+                        "16 export and 64 map cycles (kmemleak 12000 ms)",
+                        "# conform_test_fd.c:259:kmemleak_cycles:Expected 0 (0) == leaks (48)",
+                        "# kmemleak_cycles: Test failed"],
+    "other": ["# conform_test.c:520:multi_range:Expected 0 (0) == conf_dma_check(...) (17)",
+              "# conform_test.c:520:multi_range:vfio: device writes at 65024+1024 read back wrong"],
+    "timeout": [],
+}
+
+
 def conform(**cells):
     """conform_test's KTAP lines: every check ok or n/a, but @cells
     ({"vfio__multi_range": "not ok" | "ok" | "skip" | None (no line)})."""
@@ -54,13 +69,23 @@ def conform(**cells):
             how = cells.get(key, "n/a" if check in NA.get(exp, ()) else "ok")
             if how is None:
                 continue
-            n = len(out) + 1
+            n = sum(1 for line in out if not line.startswith("#")) + 1
             if how == "n/a":
                 out.append("ok %d %s # SKIP %s" % (n, name, NA_REASON))
             elif how == "skip":
                 out.append("ok %d %s # SKIP no room in the BAR" % (n, name))
             elif how == "avoided":
                 out.append("ok %d %s # SKIP %s" % (n, name, AVOIDED))
+            elif how.startswith("not ok"):
+                # The harness's lines of the failure, as conform_test prints
+                # them: the defect's own ("not ok"), another assertion
+                # ("not ok:other") or the defect's, then a timeout.
+                kind = how.split(":")[1] if ":" in how else "defect"
+                out.extend(FAILURE_LINES.get(kind if kind != "defect" else check, []))
+                if kind == "timeout":
+                    out.extend(FAILURE_LINES.get(check, []))
+                    out.append("# %s: Test terminated by timeout" % check)
+                out.append("not ok %d %s" % (n, name))
             else:
                 out.append("%s %d %s" % (how, n, name))
     return out
@@ -88,7 +113,8 @@ def avoid_list(kpatches):
 
 
 def ktap(lines):
-    return "TAP version 13\n1..%d\n%s\n" % (len(lines), "\n".join(lines))
+    results = sum(1 for line in lines if not line.startswith("#"))
+    return "TAP version 13\n1..%d\n%s\n" % (results, "\n".join(lines))
 
 
 def run(topo_suites, host=None, kpatches=None, xfails=None, suites=("conform_test",),
@@ -144,7 +170,7 @@ XFAIL_LEAK = (r"^rp-zen-iommu/conform_test: XFAIL conform\.vfio\.kmemleak_cycles
 # 48 results: 9 n/a SKIPs, 2 XFAILs, 37 passes; lab.ktap's pass.
 ZEN_IOMMU_TOTAL = r"^38 passed, 0 failed, 11 skipped$"
 HOST_XFAIL = ("* | host | lint | checkpatch --strict: kernel sources | "
-              "a planted expected failure of a host suite\n")
+              "a planted expected failure of a host suite | *\n")
 
 # (name, results, expected exit status, lines that must be printed in this
 # order, lines that must not)
@@ -237,6 +263,17 @@ CASES = [
      0, [r"^host/lint: XFAIL checkpatch --strict: kernel sources: a planted expected failure "
          r"of a host suite \(planted\.manifest:1, stock kernel\)$",
          r"^2 passed, 0 failed, 1 skipped$"], [r"every step ok"]),
+    ("stock kernel: a listed test failing another assertion is no XFAIL: the run fails",
+     lambda: run({"rp-zen-iommu": {"conform_test": conform(vfio__multi_range="not ok:other",
+                                                           vfio__kmemleak_cycles="not ok")}}),
+     1, [r"^rp-zen-iommu/conform_test: FAIL conform\.vfio\.multi_range: fails, but not as "
+         r"xfail\.manifest:\d+ expects"],
+     [r"XFAIL conform\.vfio\.multi_range"]),
+    ("stock kernel: a listed failure ended by a timeout is no XFAIL: the run fails",
+     lambda: run({"rp-zen-iommu": {"conform_test": conform(vfio__multi_range="not ok",
+                                                           vfio__kmemleak_cycles="not ok:timeout")}}),
+     1, [r"^rp-zen-iommu/conform_test: FAIL conform\.vfio\.kmemleak_cycles: fails, but not as"],
+     [r"XFAIL conform\.vfio\.kmemleak_cycles"]),
     ("stock kernel: an avoided test with an \"avoid:\" entry is an XFAIL, the run passes",
      lambda: run({"rp-zen": ZEN_STOCK}),
      0, [r"^rp-zen +vfio +(ok +){8}XFAIL +(ok +){2}XFAIL$",
@@ -260,8 +297,8 @@ CASES = [
      1, [XFAIL_MULTI, r"^FAIL: planted\.manifest:\d+: malformed xfail manifest line"], []),
     ("an unknown kernel kind or topology fails the run",
      lambda: run({"rp-zen-iommu": ZEN_IOMMU_STOCK},
-                 xfails=open(XFAILS).read() + "patched | rp-zen | conform_test | x | y\n"
-                 "stock | rpzen | conform_test | x | y\n"),
+                 xfails=open(XFAILS).read() + "patched | rp-zen | conform_test | x | y | z\n"
+                 "stock | rpzen | conform_test | x | y | z\n"),
      1, [r"^FAIL: planted\.manifest:\d+: unknown kernel kind 'patched'",
          r"^FAIL: planted\.manifest:\d+: unknown topology 'rpzen'",
          r"^38 passed, 2 failed, 11 skipped$"], []),

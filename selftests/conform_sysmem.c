@@ -202,7 +202,8 @@ static int conf_heap_create(void *priv, const struct conf_range *r,
 	struct conf_heap *p = priv;
 	int buf;
 
-	if (n != 1 || r[0].offset)
+	/* One range; its offset means nothing to an allocation of its own. */
+	if (n != 1)
 		return -EINVAL;
 	buf = imp_heap_buf(r[0].length);
 	if (buf < 0)

@@ -74,6 +74,14 @@ static int conf_vfio_open(void **priv, char *why, size_t whylen)
 	p->v.container = -1;
 	snprintf(p->bdf, sizeof(p->bdf), "%s", bdf);
 	imp_pci_driver(bdf, p->driver, sizeof(p->driver));
+	/*
+	 * A check killed before its teardown (a timeout) leaves the provider
+	 * with vfio-pci or with no driver: give it to p2pbuf_exporter then,
+	 * whose BAR the other adapter exports.
+	 */
+	if ((!p->driver[0] || !strcmp(p->driver, "vfio-pci")) &&
+	    !access("/sys/bus/pci/drivers/p2pbuf_exporter", F_OK))
+		snprintf(p->driver, sizeof(p->driver), "p2pbuf_exporter");
 	ret = imp_vfio_open(&p->v, bdf, why, whylen);
 	if (ret)
 		goto err_close;

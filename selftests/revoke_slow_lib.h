@@ -48,12 +48,6 @@ static inline long long slow_ms(long long ns)
 	return ns / 1000000;
 }
 
-static inline int slow_status(int fd, struct p2pbuf_slowimp_status *st)
-{
-	memset(st, 0, sizeof(*st));
-	return ioctl(fd, P2PBUF_SLOWIMP_STATUS, st);
-}
-
 /* The sw_sync ABI (drivers/dma-buf/sw_sync.c); not in the uapi headers. */
 struct slow_sw_sync_create_fence {
 	__u32 value;

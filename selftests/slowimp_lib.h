@@ -67,4 +67,11 @@ static inline int slow_import(int fd, int buf, const char *dev, __u32 flags,
 	return ioctl(fd, P2PBUF_SLOWIMP_IMPORT, &arg);
 }
 
+/* P2PBUF_SLOWIMP_STATUS; 0 or -1 with errno. */
+static inline int slow_status(int fd, struct p2pbuf_slowimp_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ioctl(fd, P2PBUF_SLOWIMP_STATUS, st);
+}
+
 #endif /* P2PBUF_SLOWIMP_LIB_H */
