@@ -156,7 +156,7 @@ demo_run() {
 
 	{
 		echo "p2pbuf demo: topology $P2PBUF_TOPOLOGY, kernel $(uname -r)"
-		echo "  provider  $P2PBUF_PROVIDER_BDF (ivshmem, ${P2PBUF_IVSHMEM_SIZE:-64M} BAR 2) -> p2pbuf_exporter"
+		echo "  provider  $P2PBUF_PROVIDER_BDF (ivshmem, $(numfmt --to=iec "${P2PBUF_PROVIDER_BAR_BYTES:-0}") BAR 2) -> p2pbuf_exporter"
 		echo "  initiator $P2PBUF_INITIATOR_BDF (edu, DMA engine) -> p2pbuf_importer"
 		echo "  expected map type: $P2PBUF_EXPECT_MAP"
 		echo
