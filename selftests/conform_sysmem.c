@@ -86,25 +86,28 @@ static __u64 conf_udmabuf_space(void *priv)
 static int conf_udmabuf_create(void *priv, const struct conf_range *r,
 			       unsigned int n)
 {
-	struct {
-		struct udmabuf_create_list hdr;
-		struct udmabuf_create_item item[CONF_MAX_RANGES];
-	} arg = { .hdr = { .flags = UDMABUF_FLAGS_CLOEXEC, .count = n } };
+	/* The list header and its items, 8-byte aligned. */
+	__u64 arg[(sizeof(struct udmabuf_create_list) +
+		   CONF_MAX_RANGES * sizeof(struct udmabuf_create_item) + 7) / 8];
+	struct udmabuf_create_list *list = (void *)arg;
 	struct conf_udmabuf *p = priv;
 	unsigned int i;
 	int dev, buf, err;
 
 	if (!n || n > CONF_MAX_RANGES || p->memfd < 0)
 		return -EINVAL;
+	memset(arg, 0, sizeof(arg));
+	list->flags = UDMABUF_FLAGS_CLOEXEC;
+	list->count = n;
 	for (i = 0; i < n; i++) {
-		arg.item[i].memfd = p->memfd;
-		arg.item[i].offset = r[i].offset;
-		arg.item[i].size = r[i].length;
+		list->list[i].memfd = p->memfd;
+		list->list[i].offset = r[i].offset;
+		list->list[i].size = r[i].length;
 	}
 	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		return -errno;
-	buf = ioctl(dev, UDMABUF_CREATE_LIST, &arg);
+	buf = ioctl(dev, UDMABUF_CREATE_LIST, list);
 	err = -errno;
 	close(dev);
 	if (buf < 0)
@@ -200,7 +203,7 @@ static int conf_heap_create(void *priv, const struct conf_range *r,
 			    unsigned int n)
 {
 	struct conf_heap *p = priv;
-	int buf;
+	int buf, err;
 
 	/* One range; its offset means nothing to an allocation of its own. */
 	if (n != 1)
@@ -212,11 +215,16 @@ static int conf_heap_create(void *priv, const struct conf_range *r,
 	if (p->buf >= 0)
 		close(p->buf);
 	p->len = r[0].length;
-	p->mem = mmap(NULL, p->len, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
 	p->buf = dup(buf);
+	p->mem = mmap(NULL, p->len, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
 	if (p->mem == MAP_FAILED || p->buf < 0) {
+		err = -errno;
+		conf_heap_unmap(p);
+		if (p->buf >= 0)
+			close(p->buf);
+		p->buf = -1;
 		close(buf);
-		return -ENOMEM;
+		return err;
 	}
 	return buf;
 }

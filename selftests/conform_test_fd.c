@@ -232,7 +232,7 @@ static int conf_full_cycle(struct _test_data_conform *self)
 
 TEST_F_TIMEOUT(conform, kmemleak_cycles, 120)
 {
-	unsigned int type, segs, i;
+	unsigned int type = P2PBUF_MAP_UNKNOWN, segs, i;
 	int buf, leaks, ret;
 	long long t0;
 
