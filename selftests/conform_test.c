@@ -558,7 +558,8 @@ TEST_F_TIMEOUT(conform, big_range, 120)
 	__u32 h;
 
 	if (space < CONF_BIG + CONF_GAP && !(self->ex->caps & CONF_CAP_P2P))
-		SKIP(return, "%s: the adapter's system memory is %llu MiB (4 GiB pinned is too much)",
+		SKIP(return,
+		     "%s: the adapter's system memory is %llu MiB (4 GiB pinned is too much)",
 		     self->ex->name, (unsigned long long)space >> 20);
 	if (space < CONF_BIG + CONF_GAP)
 		SKIP(return,
