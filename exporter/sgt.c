@@ -44,7 +44,11 @@
  *    another mapping's. Buffers with such a range routed through the host
  *    bridge are therefore mapped by p2pbuf_exp_map_window() too, which
  *    unmaps each range as it was mapped. p2pbuf_exp_needs_own_map() says
- *    which buffers go there.
+ *    which buffers go there. patches/0003 fixes it upstream-side: the core
+ *    maps such a range one entry at a time, each entry its own mapping.
+ *    Once the core has it, p2pbuf_exp_needs_own_map() can drop its length
+ *    test and one-range buffers take the core's path; with patches/0002
+ *    as well, no buffer needs p2pbuf_exp_map_window() any more.
  *
  * A BUS_ADDR table holds PCI bus addresses and nothing else: no DMA API
  * mapping, no IOVA, no reference to the provider. dmabuf.c therefore builds
