@@ -104,6 +104,10 @@ extern const struct conf_exporter conf_p2pbuf;
 extern const struct conf_exporter conf_vfio;
 extern const struct conf_exporter conf_udmabuf;
 extern const struct conf_exporter conf_heap;
+/* conform_canary's adapters with planted defects (conform_planted.c). */
+extern const struct conf_exporter conf_planted_gate;
+extern const struct conf_exporter conf_planted_revoke;
+extern const struct conf_exporter conf_planted_view;
 
 /*
  * Helpers the adapters share (conform_lib.c): the byte at offset @off of a

@@ -73,12 +73,50 @@ FIXTURE(conform) {
 
 FIXTURE_VARIANT(conform) {
 	const struct conf_exporter *ex;
+	/* conform_canary: the checks its planted defect must fail. */
+	const char *planted;
 };
 
+#ifndef CONF_CANARY
 FIXTURE_VARIANT_ADD(conform, p2pbuf) { .ex = &conf_p2pbuf };
 FIXTURE_VARIANT_ADD(conform, vfio) { .ex = &conf_vfio };
 FIXTURE_VARIANT_ADD(conform, udmabuf) { .ex = &conf_udmabuf };
 FIXTURE_VARIANT_ADD(conform, heap) { .ex = &conf_heap };
+#else
+/*
+ * conform_canary, the kit's own proof: adapters with a planted defect
+ * (conform_planted.c), each run through the checks that must catch it.
+ * lab/xfail.manifest lists every one of those failures with the assertion
+ * that must report it, so a check that stops catching its defect fails the
+ * run (XPASS); the other checks SKIP.
+ */
+FIXTURE_VARIANT_ADD(conform, planted_gate) {
+	.ex = &conf_planted_gate,
+	.planted = "attach_gating",
+};
+
+FIXTURE_VARIANT_ADD(conform, planted_revoke) {
+	.ex = &conf_planted_revoke,
+	.planted = "revoke_invalidates map_after_revoke restore close_owner",
+};
+
+FIXTURE_VARIANT_ADD(conform, planted_view) {
+	.ex = &conf_planted_view,
+	.planted = "data_both_ways multi_range big_range scm_rights",
+};
+#endif
+
+/* Is @name a word of the space-separated @list? */
+static bool conf_in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = list; (p = strstr(p, name)); p += n)
+		if ((p[n] == ' ' || !p[n]) && (p == list || p[-1] == ' '))
+			return true;
+	return false;
+}
 
 /*
  * Is conform.@exporter.@check in P2PBUF_AVOID? The lab names there the checks
@@ -87,17 +125,13 @@ FIXTURE_VARIANT_ADD(conform, heap) { .ex = &conf_heap };
  */
 static bool conf_avoided(const char *exporter, const char *check)
 {
-	const char *start = p2pbuf_env("P2PBUF_AVOID"), *p;
+	const char *list = p2pbuf_env("P2PBUF_AVOID");
 	char name[128];
-	size_t n;
 
-	if (!start)
+	if (!list)
 		return false;
-	n = snprintf(name, sizeof(name), "conform.%s.%s", exporter, check);
-	for (p = start; (p = strstr(p, name)); p += n)
-		if ((p[n] == ' ' || !p[n]) && (p == start || p[-1] == ' '))
-			return true;
-	return false;
+	snprintf(name, sizeof(name), "conform.%s.%s", exporter, check);
+	return conf_in_list(list, name);
 }
 
 FIXTURE_SETUP(conform)
@@ -113,6 +147,8 @@ FIXTURE_SETUP(conform)
 	self->imp = -1;
 	if (conf_avoided(ex->name, _metadata->name))
 		SKIP(return, "avoided: known upstream defect on this kernel (lab/xfail.manifest)");
+	if (variant->planted && !conf_in_list(variant->planted, _metadata->name))
+		SKIP(return, "n/a: canary: nothing planted for this check");
 	self->imp = imp_open(self->ibdf, sizeof(self->ibdf));
 	if (self->imp < 0)
 		SKIP(return, "no p2pbuf_importer device (%s)", strerror(-self->imp));
