@@ -35,7 +35,9 @@ int conf_copy(unsigned char *base, const struct conf_range *r,
 		at = conf_range_off(r, n, off, &left);
 		if (!left)
 			return -EINVAL;
-		chunk = len < left ? len : left;
+		chunk = left;
+		if (chunk > len)
+			chunk = len;
 		if (write)
 			memcpy(base + at, p, chunk);
 		else

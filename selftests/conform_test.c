@@ -253,8 +253,9 @@ static long conf_dma_check(struct _test_data_conform *self, int imp, __u32 h,
 	if (!to_buf)
 		ret = self->ex->cpu_rw(self->priv, off, want, len, true);
 	for (done = 0; !ret && done < len; done += chunk) {
-		chunk = len - done < self->info.dma_max ? len - done :
-			self->info.dma_max;
+		chunk = self->info.dma_max;
+		if (chunk > len - done)
+			chunk = len - done;
 		ret = imp_dma(imp, h, to_buf ? P2PBUF_IMP_DMA_TO_BUF :
 			      P2PBUF_IMP_DMA_FROM_BUF, off + done,
 			      (to_buf ? want : got) + done, chunk);
