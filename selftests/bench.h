@@ -175,14 +175,8 @@ int bench_exp_export_ranges(int exp, const struct bench_range *r,
 
 /* bench_vfio.c: vfio-pci's buffers and its memory-decode revoke */
 struct imp_vfio;
-struct bench_vfio_decode {
-	struct imp_vfio *v;
-	unsigned long long cfg_offset;	/* config space in the device fd */
-};
-
 int bench_vfio_dmabuf_ranges(struct imp_vfio *v, const struct bench_range *r,
 			     unsigned int nr);
-int bench_vfio_decode_init(struct bench_vfio_decode *d, struct imp_vfio *v);
 int bench_vfio_decode_off(struct bench_ctx *c, void *priv);
 int bench_vfio_decode_on(struct bench_ctx *c, void *priv);
 

@@ -11,14 +11,11 @@
 #define _GNU_SOURCE
 /* Helpers of p2pbuf_test.h without the harness (one unit has it). */
 #define P2PBUF_NO_HARNESS
-#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-
-#include <linux/pci_regs.h>
 
 #include "conform.h"
 #include "importer_lib.h"
@@ -29,7 +26,6 @@ struct conf_vfio {
 	struct imp_vfio v;
 	char bdf[32];
 	char driver[64];		/* the provider's driver before ->open */
-	off_t cfg_offset;		/* config space in the device file */
 	unsigned char *bar;
 	__u64 bar_size;
 	struct conf_range r[CONF_MAX_RANGES];
@@ -52,9 +48,6 @@ static void conf_vfio_close(void *priv)
 static int conf_vfio_open(void **priv, char *why, size_t whylen)
 {
 	const char *bdf = p2pbuf_env("P2PBUF_PROVIDER_BDF");
-	struct vfio_region_info cfg = {
-		.argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX,
-	};
 	struct vfio_region_info bar = {
 		.argsz = sizeof(bar), .index = CONF_VFIO_BAR,
 	};
@@ -85,13 +78,11 @@ static int conf_vfio_open(void **priv, char *why, size_t whylen)
 	ret = imp_vfio_open(&p->v, bdf, why, whylen);
 	if (ret)
 		goto err_close;
-	if (ioctl(p->v.device, VFIO_DEVICE_GET_REGION_INFO, &cfg) ||
-	    ioctl(p->v.device, VFIO_DEVICE_GET_REGION_INFO, &bar)) {
+	if (ioctl(p->v.device, VFIO_DEVICE_GET_REGION_INFO, &bar)) {
 		ret = -errno;
 		snprintf(why, whylen, "VFIO_DEVICE_GET_REGION_INFO failed");
 		goto err_close;
 	}
-	p->cfg_offset = cfg.offset;
 	p->bar_size = bar.size;
 	if (!(bar.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
 		ret = -EOPNOTSUPP;
@@ -124,61 +115,37 @@ static __u64 conf_vfio_space(void *priv)
 static int conf_vfio_create(void *priv, const struct conf_range *r,
 			    unsigned int n)
 {
-	/* The feature header, its payload and the ranges, 8-byte aligned. */
-	__u64 arg[(sizeof(struct vfio_device_feature) +
-		   sizeof(struct vfio_device_feature_dma_buf) +
-		   CONF_MAX_RANGES * sizeof(struct vfio_region_dma_range) +
-		   7) / 8];
-	struct vfio_device_feature *hdr = (void *)arg;
-	struct vfio_device_feature_dma_buf *db = (void *)hdr->data;
+	struct vfio_region_dma_range dr[CONF_MAX_RANGES];
 	struct conf_vfio *p = priv;
 	unsigned int i;
 	int ret;
 
 	if (!n || n > CONF_MAX_RANGES)
 		return -EINVAL;
-	memset(arg, 0, sizeof(arg));
-	hdr->argsz = sizeof(*hdr) + sizeof(*db) + n * sizeof(db->dma_ranges[0]);
-	hdr->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	db->region_index = CONF_VFIO_BAR;
-	db->open_flags = O_RDWR | O_CLOEXEC;
-	db->nr_ranges = n;
 	for (i = 0; i < n; i++) {
-		db->dma_ranges[i].offset = r[i].offset;
-		db->dma_ranges[i].length = r[i].length;
+		dr[i].offset = r[i].offset;
+		dr[i].length = r[i].length;
 	}
-	ret = ioctl(p->v.device, VFIO_DEVICE_FEATURE, arg);
+	ret = imp_vfio_dmabuf_ranges(&p->v, CONF_VFIO_BAR, dr, n);
 	if (ret < 0)
-		return -errno;
+		return ret;
 	memcpy(p->r, r, n * sizeof(*r));
 	p->n = n;
 	return ret;
 }
 
-/* Memory decode on or off: vfio-pci revokes or restores its buffers. */
-static int conf_vfio_decode(struct conf_vfio *p, bool on)
-{
-	off_t at = p->cfg_offset + PCI_COMMAND;
-	__u16 cmd;
-
-	if (pread(p->v.device, &cmd, sizeof(cmd), at) != sizeof(cmd))
-		return -EIO;
-	cmd = le16toh(cmd);
-	cmd = on ? cmd | PCI_COMMAND_MEMORY : cmd & ~PCI_COMMAND_MEMORY;
-	cmd = htole16(cmd);
-	if (pwrite(p->v.device, &cmd, sizeof(cmd), at) != sizeof(cmd))
-		return -EIO;
-	return 0;
-}
-
 static int conf_vfio_revoke(void *priv, int buf)
 {
-	return conf_vfio_decode(priv, false);
+	struct conf_vfio *p = priv;
+
+	return imp_vfio_decode(&p->v, false);
 }
 
 static int conf_vfio_restore(void *priv, int buf)
 {
-	return conf_vfio_decode(priv, true);
+	struct conf_vfio *p = priv;
+
+	return imp_vfio_decode(&p->v, true);
 }
 
 /* Closing the device file revokes every buffer exported through it. */

@@ -11,11 +11,15 @@
 #ifndef P2PBUF_IMPORTER_VFIO_LIB_H
 #define P2PBUF_IMPORTER_VFIO_LIB_H
 
+#include <endian.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include "importer_lib.h"
@@ -26,6 +30,7 @@ struct imp_vfio {
 	int container;
 	int group;
 	int device;
+	__u64 cfg_offset;	/* config space in the device file */
 };
 
 static inline void imp_vfio_close(struct imp_vfio *v)
@@ -59,6 +64,9 @@ static inline int imp_vfio_open(struct imp_vfio *v, const char *bdf,
 				char *why, size_t whylen)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct vfio_region_info cfg = {
+		.argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
 	char path[PATH_MAX], target[PATH_MAX], drv[64];
 	int noiommu = 0, ret;
 	ssize_t n;
@@ -127,34 +135,84 @@ static inline int imp_vfio_open(struct imp_vfio *v, const char *bdf,
 		snprintf(why, whylen, "VFIO_GROUP_GET_DEVICE_FD failed");
 		goto err;
 	}
+	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &cfg)) {
+		ret = -errno;
+		snprintf(why, whylen, "no vfio config region");
+		goto err;
+	}
+	v->cfg_offset = cfg.offset;
 	return 0;
 err:
 	imp_vfio_release(v);
 	return ret ? ret : -EIO;
 }
 
+/*
+ * Export @nr ranges of BAR @region, in the order given, as one dma-buf
+ * (VFIO_DEVICE_FEATURE_DMA_BUF). Returns the dma-buf's fd or -errno.
+ */
+static inline int imp_vfio_dmabuf_ranges(struct imp_vfio *v, __u32 region,
+					 const struct vfio_region_dma_range *r,
+					 unsigned int nr)
+{
+	struct vfio_device_feature_dma_buf *db;
+	struct vfio_device_feature *hdr;
+	size_t len;
+	int ret;
+
+	len = sizeof(*hdr) + sizeof(*db) + nr * sizeof(db->dma_ranges[0]);
+	hdr = calloc(1, len);
+	if (!hdr)
+		return -ENOMEM;
+	hdr->argsz = len;
+	hdr->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	db = (void *)hdr->data;
+	db->region_index = region;
+	db->open_flags = O_RDWR | O_CLOEXEC;
+	db->nr_ranges = nr;
+	memcpy(db->dma_ranges, r, nr * sizeof(*r));
+	ret = ioctl(v->device, VFIO_DEVICE_FEATURE, hdr);
+	ret = ret < 0 ? -errno : ret;
+	free(hdr);
+	return ret;
+}
+
 /* Export [@offset, @offset + @length) of BAR @region as a dma-buf. */
 static inline int imp_vfio_dmabuf(struct imp_vfio *v, __u32 region,
 				  __u64 offset, __u64 length)
 {
-	/* The feature header, its payload and one range, 8-byte aligned. */
-	__u64 arg[(sizeof(struct vfio_device_feature) +
-		   sizeof(struct vfio_device_feature_dma_buf) +
-		   sizeof(struct vfio_region_dma_range) + 7) / 8];
-	struct vfio_device_feature *hdr = (void *)arg;
-	struct vfio_device_feature_dma_buf *db = (void *)hdr->data;
-	int ret;
+	const struct vfio_region_dma_range r = {
+		.offset = offset, .length = length,
+	};
 
-	memset(arg, 0, sizeof(arg));
-	hdr->argsz = sizeof(arg);
-	hdr->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	db->region_index = region;
-	db->open_flags = O_RDWR | O_CLOEXEC;
-	db->nr_ranges = 1;
-	db->dma_ranges[0].offset = offset;
-	db->dma_ranges[0].length = length;
-	ret = ioctl(v->device, VFIO_DEVICE_FEATURE, arg);
-	return ret < 0 ? -errno : ret;
+	return imp_vfio_dmabuf_ranges(v, region, &r, 1);
+}
+
+/*
+ * Turn memory decode on or off in the device's command register, written
+ * through vfio's config region: vfio-pci revokes every dma-buf of the
+ * device when decode goes off and makes them mappable again when it comes
+ * back (drivers/vfio/pci/vfio_pci_config.c). Returns 0 or -errno.
+ */
+static inline int imp_vfio_decode(struct imp_vfio *v, bool on)
+{
+	off_t at = v->cfg_offset + PCI_COMMAND;
+	ssize_t n;
+	__u16 cmd;
+
+	n = pread(v->device, &cmd, sizeof(cmd), at);
+	if (n != sizeof(cmd))
+		return n < 0 ? -errno : -EIO;
+	cmd = le16toh(cmd);
+	if (on)
+		cmd |= PCI_COMMAND_MEMORY;
+	else
+		cmd &= ~PCI_COMMAND_MEMORY;
+	cmd = htole16(cmd);
+	n = pwrite(v->device, &cmd, sizeof(cmd), at);
+	if (n != sizeof(cmd))
+		return n < 0 ? -errno : -EIO;
+	return 0;
 }
 
 /* CPU mapping of BAR @region through the vfio device; MAP_FAILED on error. */

@@ -347,14 +347,6 @@ static int vfio_make_nth(struct bench_ctx *c, void *priv, unsigned int i)
 			       c->cfg.buf_size);
 }
 
-static int vfio_decode_make_nth(struct bench_ctx *c, void *priv,
-				unsigned int i)
-{
-	struct bench_vfio_decode *d = priv;
-
-	return vfio_make_nth(c, d->v, i);
-}
-
 static int vfio_close_device(struct bench_ctx *c, void *priv)
 {
 	struct imp_vfio *v = priv;
@@ -376,17 +368,16 @@ static int vfio_reopen(struct bench_ctx *c, void *priv)
 static int bench_phase_vfio(struct bench_ctx *c)
 {
 	struct imp_vfio v;
-	struct bench_vfio_decode decode;
 	struct bench_revoke_src close_src = {
 		.name = "vfio close", .make = vfio_make_nth,
 		.trigger = vfio_close_device, .reset = vfio_reopen,
 		.priv = &v,
 	};
 	struct bench_revoke_src decode_src = {
-		.name = "vfio decode off", .make = vfio_decode_make_nth,
+		.name = "vfio decode off", .make = vfio_make_nth,
 		.trigger = bench_vfio_decode_off,
 		.restore = bench_vfio_decode_on, .keeps_imports = true,
-		.priv = &decode,
+		.priv = &v,
 	};
 	char why[128];
 	int buf, ret;
@@ -412,16 +403,7 @@ static int bench_phase_vfio(struct bench_ctx *c)
 		     "dma_buf_phys_vec_to_sgt() links every range at IOVA offset 0 (upstream defect, patches/)");
 	bench_big(c, "big", vfio_make, &v);
 	/* vfio-pci's own revoke trigger, like for like with p2pbuf's REVOKE. */
-	ret = bench_vfio_decode_init(&decode, &v);
-	if (ret) {
-		json_open(c, "revoke", '[');
-		json_open(c, NULL, '{');
-		json_error(c, strerror(-ret));
-		json_close(c, '}');
-		json_close(c, ']');
-	} else {
-		bench_revoke(c, "revoke", &decode_src);
-	}
+	bench_revoke(c, "revoke", &decode_src);
 	bench_revoke(c, "close", &close_src);
 	imp_vfio_release(&v);
 out:
