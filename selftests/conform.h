@@ -28,6 +28,14 @@
 /* Most ranges one buffer of the kit has. */
 #define CONF_MAX_RANGES	8
 
+/*
+ * The revoke checks hold one importer's mapping CONF_HOLD_MS after the
+ * invalidation (a slow importer); ->revoke must have waited for it and
+ * returned within CONF_HOLD_MS + CONF_BOUND_MS.
+ */
+#define CONF_HOLD_MS	300
+#define CONF_BOUND_MS	2000
+
 /* One range of a buffer: where its bytes lie in the exporter's memory. */
 struct conf_range {
 	__u64 offset;	/* in the exporter's memory (BAR, memfd) */
@@ -104,10 +112,6 @@ extern const struct conf_exporter conf_p2pbuf;
 extern const struct conf_exporter conf_vfio;
 extern const struct conf_exporter conf_udmabuf;
 extern const struct conf_exporter conf_heap;
-/* conform_canary's adapters with planted defects (conform_planted.c). */
-extern const struct conf_exporter conf_planted_gate;
-extern const struct conf_exporter conf_planted_revoke;
-extern const struct conf_exporter conf_planted_view;
 
 /*
  * Helpers the adapters share (conform_lib.c): the byte at offset @off of a

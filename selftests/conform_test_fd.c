@@ -48,13 +48,15 @@ static int conf_recv_fd(int sock)
 /*
  * The child of scm_rights: receive the buffer, wait until the parent has
  * closed its own fd, import it through an importer file of its own and move
- * data. Exit status 0, or the step that failed.
+ * data. Exit status 0, or the step that failed: 5 and 6 are wrong data
+ * (device writes, device reads), 7 an error moving it.
  */
 static int conf_scm_child(struct _test_data_conform *self, int sock)
 {
 	struct p2pbuf_imp_map m;
 	char path[128], go;
 	int buf, imp;
+	long diff;
 	__u32 h;
 
 	buf = conf_recv_fd(sock);
@@ -70,10 +72,12 @@ static int conf_scm_child(struct _test_data_conform *self, int sock)
 		return 4;
 	/* The importer's reference keeps the buffer without the fd. */
 	close(buf);
-	if (conf_dma_check(self, imp, h, 0, CONF_PROBE, true, 19))
-		return 5;
-	if (conf_dma_check(self, imp, h, 0, CONF_PROBE, false, 21))
-		return 6;
+	diff = conf_dma_check(self, imp, h, 0, CONF_PROBE, true, 19);
+	if (diff)
+		return diff < 0 ? 7 : 5;
+	diff = conf_dma_check(self, imp, h, 0, CONF_PROBE, false, 21);
+	if (diff)
+		return diff < 0 ? 7 : 6;
 	return 0;	/* exit closes the importer file: the import goes */
 }
 
