@@ -189,19 +189,23 @@ lab_prepare() {
 # it runs in (default: every topology but those of P2PBUF_MAPTYPE_TOPOLOGIES,
 # lab/topologies.sh). suites_list prints every suite;
 # suites_for TOPO SUITES prints those of SUITES placed in TOPO. A suite list
-# given explicitly (P2PBUF_SUITES) runs in every selected topology.
+# given explicitly (P2PBUF_SUITES) runs in every selected topology, except a
+# suite whose line ends with the word "only": it runs only where it is
+# placed (a canary whose expected failures are listed for that topology).
 suites_list() {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$P2PBUF_TOP/selftests/suites" | awk '{ print $1 }' | tr '\n' ' '
 }
 
 suites_for() { # TOPO SUITES
 	local s out=() where
-	if [ -n "${P2PBUF_SUITES_EXPLICIT:-}" ]; then
-		echo "$2"
-		return
-	fi
 	for s in $2; do
 		where=$(sed -e 's/#.*//' "$P2PBUF_TOP/selftests/suites" | awk -v s="$s" '$1 == s { $1 = ""; print }')
+		if [ -n "${P2PBUF_SUITES_EXPLICIT:-}" ]; then
+			case " $where " in
+			*" only "*) ;;
+			*) out+=("$s"); continue ;;
+			esac
+		fi
 		case " $where " in
 		"  ") case " ${P2PBUF_MAPTYPE_TOPOLOGIES:-} " in
 		      *" $1 "*) ;;

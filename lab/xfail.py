@@ -5,8 +5,10 @@ A test that fails on purpose, because it reaches an upstream defect that
 patches/ fixes but the kernel under test does not have, is named by an entry
 of the manifest: kernel kind, topology, suite, test and the reason. The
 kernel kind of a summary run is "kpatches" when P2PBUF_KPATCHES asks
-lab/kernel.sh for patches (any value but empty or 0), else "stock"; entries
-of the other kind are ignored.
+lab/kernel.sh for every patch of patches/ (1, or a list naming them all),
+else "stock"; entries of the other kind are ignored. A partial list is
+judged as the stock kernel: its "avoid:" entries keep the known splats from
+running, and a defect the partial set fixes shows as an XPASS that names it.
 
 For a top-level KTAP result without a directive that an applicable entry
 names:
@@ -40,11 +42,23 @@ MANIFEST = os.environ.get("P2PBUF_XFAIL_MANIFEST") or os.path.join(LAB, "xfail.m
 KINDS = ("stock", "kpatches")
 
 
-def kernel_kind(env=None):
-    """"kpatches" if P2PBUF_KPATCHES asks for patches (lab/kernel.sh: empty
-    or 0 is none), else "stock"."""
+def kernel_kind(env=None, patches_dir=None):
+    """"kpatches" if P2PBUF_KPATCHES asks for every patch of patches/ (1,
+    or a list of files that names each of them), else "stock" (empty or 0:
+    none, lab/kernel.sh; a partial list)."""
     value = (os.environ if env is None else env).get("P2PBUF_KPATCHES", "").strip()
-    return "stock" if value in ("", "0") else "kpatches"
+    if value in ("", "0"):
+        return "stock"
+    if value == "1":
+        return "kpatches"
+    if patches_dir is None:
+        patches_dir = os.path.join(os.path.dirname(LAB), "patches")
+    try:
+        wanted = {f for f in os.listdir(patches_dir) if f.endswith(".patch")}
+    except OSError:
+        wanted = set()
+    given = {os.path.basename(f) for f in value.split()}
+    return "kpatches" if wanted and wanted <= given else "stock"
 
 
 # What a failure an entry explains must not be: the harness's own words for

@@ -174,6 +174,20 @@ HOST_XFAIL = ("* | host | lint | checkpatch --strict: kernel sources | "
 
 # (name, results, expected exit status, lines that must be printed in this
 # order, lines that must not)
+def kinds():
+    """The kernel kind xfail.kernel_kind() gives each P2PBUF_KPATCHES, with
+    a planted patches/ of two files: one line per value, rc 0."""
+    sys.path.insert(0, LAB)
+    import xfail
+    with tempfile.TemporaryDirectory() as d:
+        for f in ("0001-a.patch", "0002-b.patch", "README"):
+            open(os.path.join(d, f), "w").close()
+        values = ("", "0", "1", "x/0001-a.patch", "0002-b.patch /y/0001-a.patch")
+        text = "".join("%r: %s\n" % (v, xfail.kernel_kind({"P2PBUF_KPATCHES": v}, d))
+                       for v in values)
+    return 0, text
+
+
 CASES = [
     ("stock kernel: vfio-pci's listed failures are XFAIL, counted as skipped; the run passes",
      lambda: run({"rp-zen-iommu": ZEN_IOMMU_STOCK}),
@@ -302,6 +316,10 @@ CASES = [
      1, [r"^FAIL: planted\.manifest:\d+: unknown kernel kind 'patched'",
          r"^FAIL: planted\.manifest:\d+: unknown topology 'rpzen'",
          r"^38 passed, 2 failed, 11 skipped$"], []),
+    ("P2PBUF_KPATCHES: 1 or every patch is kpatches, a partial list is stock",
+     kinds, 0,
+     [r"^'': stock$", r"^'0': stock$", r"^'1': kpatches$",
+      r"^'x/0001-a.patch': stock$", r"^'0002-b.patch /y/0001-a.patch': kpatches$"], []),
 ]
 
 
