@@ -34,6 +34,8 @@ KNOWN_LEAKS = [
 RESULT_RE = re.compile(r"^(not ok|ok) (\d+) (.*?)(?: # (SKIP|XFAIL|TODO)\b ?(.*))?$")
 PLAN_RE = re.compile(r"^1\.\.(\d+)(?: # SKIP\b ?(.*))?$")
 BAIL_RE = re.compile(r"^Bail out!")
+# The harness's line that starts a test ("#  RUN           name ...").
+RUN_RE = re.compile(r"^#\s+RUN\s+\S")
 
 # The conformance kit (selftests/conform_test): results conform.<exporter>.<check>,
 # shown as a table of exporters by checks, in this order (others after them).
@@ -66,6 +68,10 @@ def parse_ktap(path, xf=None, where=None, cells=None):
         for line in f:
             line = line.rstrip("\n")
             if line.startswith("#"):
+                # A test's output starts at its "#  RUN": the header lines
+                # and a grandchild's late lines are not the next test's.
+                if RUN_RE.match(line):
+                    diag = []
                 diag.append(line)
                 continue
             m = PLAN_RE.match(line)

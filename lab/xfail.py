@@ -67,6 +67,9 @@ NOT_AN_ASSERTION = re.compile(r"terminated by timeout|terminated unexpectedly|"
                               r"ended in some other way|Test terminated by signal")
 # The harness's line for a failed EXPECT/ASSERT ("file.c:N:test:Expected ...").
 ASSERTION = re.compile(r":Expected ")
+# A line the test printed itself (an assertion or a TH_LOG), "# file.c:N:";
+# not the harness's framing ("#  RUN", "#  FAIL", "# test: Test failed").
+OWN_LINE = re.compile(r"^#\s*[^\s:]+\.c:\d+:")
 
 
 class Entry:
@@ -83,15 +86,16 @@ class Entry:
     def explains(self, diag):
         """Does this entry's failure pattern explain a failure whose
         diagnostic lines ("# ..." between the test's start and its result) are
-        @diag? At least one line must match it, every failed assertion must,
-        and the test must have ended by its assertions, not by a timeout or a
-        signal. "*" explains any failure (host suites without harness lines)."""
+        @diag? At least one of the test's own lines (OWN_LINE) must match it,
+        every failed assertion must, and the test must have ended by its
+        assertions, not by a timeout or a signal. "*" explains any failure
+        (host suites without harness lines)."""
         if self.failure == "*":
             return True
         rx = re.compile(self.failure)
         if any(NOT_AN_ASSERTION.search(line) for line in diag):
             return False
-        if not any(rx.search(line) for line in diag):
+        if not any(rx.search(line) for line in diag if OWN_LINE.search(line)):
             return False
         return all(rx.search(line) for line in diag if ASSERTION.search(line))
 
