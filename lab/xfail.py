@@ -67,9 +67,12 @@ NOT_AN_ASSERTION = re.compile(r"terminated by timeout|terminated unexpectedly|"
                               r"ended in some other way|Test terminated by signal")
 # The harness's line for a failed EXPECT/ASSERT ("file.c:N:test:Expected ...").
 ASSERTION = re.compile(r":Expected ")
-# A line the test printed itself (an assertion or a TH_LOG), "# file.c:N:";
-# not the harness's framing ("#  RUN", "#  FAIL", "# test: Test failed").
-OWN_LINE = re.compile(r"^#\s*[^\s:]+\.c:\d+:")
+# A line the test printed itself (an assertion or a TH_LOG), "# file.c:N:"
+# or "# file.h:N:" (tests defined in a header, importer_*_tests.h); not the
+# harness's framing ("#  RUN", "#  FAIL", "# test: Test failed").
+OWN_LINE = re.compile(r"^#\s*[^\s:]+\.[ch]:\d+:")
+# Joins the parts of a failure pattern that must all match (Entry.explains).
+CONJUNCTION = " && "
 
 
 class Entry:
@@ -88,16 +91,21 @@ class Entry:
         diagnostic lines ("# ..." between the test's start and its result) are
         @diag? At least one of the test's own lines (OWN_LINE) must match it,
         every failed assertion must, and the test must have ended by its
-        assertions, not by a timeout or a signal. "*" explains any failure
-        (host suites without harness lines)."""
+        assertions, not by a timeout or a signal. A pattern of several parts
+        joined by " && " asks each part to match one of the test's own lines
+        and every failed assertion to match a part: the defect's whole
+        signature, not either half. "*" explains any failure (host suites
+        without harness lines)."""
         if self.failure == "*":
             return True
-        rx = re.compile(self.failure)
+        parts = [re.compile(p) for p in self.failure.split(CONJUNCTION)]
         if any(NOT_AN_ASSERTION.search(line) for line in diag):
             return False
-        if not any(rx.search(line) for line in diag if OWN_LINE.search(line)):
+        own = [line for line in diag if OWN_LINE.search(line)]
+        if not all(any(rx.search(line) for line in own) for rx in parts):
             return False
-        return all(rx.search(line) for line in diag if ASSERTION.search(line))
+        return all(any(rx.search(line) for rx in parts)
+                   for line in diag if ASSERTION.search(line))
 
     @property
     def avoid(self):
@@ -158,7 +166,8 @@ class Manifest:
                 continue
             try:
                 if fields[5] != "*":
-                    re.compile(fields[5])
+                    for part in fields[5].split(CONJUNCTION):
+                        re.compile(part)
             except re.error as err:
                 self.errors.append("%s: bad failure pattern '%s': %s" % (where, fields[5], err))
                 continue

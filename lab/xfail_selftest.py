@@ -172,6 +172,20 @@ ZEN_IOMMU_TOTAL = r"^38 passed, 0 failed, 11 skipped$"
 HOST_XFAIL = ("* | host | lint | checkpatch --strict: kernel sources | "
               "a planted expected failure of a host suite | *\n")
 
+# A suite whose tests live in a header (importer_*_tests.h), with a line a
+# grandchild of the first test printed after its result: the second test's
+# failure (a TH_LOG and no assertion) must be judged on its own lines only.
+HEADER_TEST = ["#  RUN           imp.first ...",
+               "#            OK  imp.first",
+               "ok 1 imp.first",
+               "# importer_tests.h:10:first:stray words",
+               "#  RUN           imp.target ...",
+               "# importer_tests.h:20:target:import refused: ret -5",
+               "# target: Test failed",
+               "#          FAIL  imp.target",
+               "not ok 2 imp.target"]
+HEADER_XFAIL = "stock | switch | importer_test | imp.target | planted | %s\n"
+
 # (name, results, expected exit status, lines that must be printed in this
 # order, lines that must not)
 def kinds():
@@ -316,6 +330,27 @@ CASES = [
      1, [r"^FAIL: planted\.manifest:\d+: unknown kernel kind 'patched'",
          r"^FAIL: planted\.manifest:\d+: unknown topology 'rpzen'",
          r"^38 passed, 2 failed, 11 skipped$"], []),
+    ("a test defined in a header: its \"# file.h:N:\" lines are its own and can match",
+     lambda: run({"switch": {"importer_test": HEADER_TEST}},
+                 xfails=HEADER_XFAIL % "refused: ret -5",
+                 suites=("importer_test",)),
+     0, [r"^switch/importer_test: XFAIL imp\.target: planted \(planted\.manifest:1, "
+         r"stock kernel\)$", r"^2 passed, 0 failed, 1 skipped$"], [r": FAIL imp"]),
+    ("a line printed before a test's \"#  RUN\" is not its own: it explains nothing",
+     lambda: run({"switch": {"importer_test": HEADER_TEST}},
+                 xfails=HEADER_XFAIL % "stray words", suites=("importer_test",)),
+     1, [r"^switch/importer_test: FAIL imp\.target: fails, but not as planted\.manifest:1 "
+         r"expects"], [r"XFAIL imp\.target"]),
+    ("a pattern \"A && B\" needs both: one half of the defect's signature explains nothing",
+     lambda: (lambda a, b: (a[0] | b[0], a[1] + b[1]))(
+         run({"switch": {"importer_test": HEADER_TEST}},
+             xfails=HEADER_XFAIL % "import refused && ret -5", suites=("importer_test",)),
+         run({"switch": {"importer_test": HEADER_TEST}},
+             xfails=HEADER_XFAIL % "import refused && never printed",
+             suites=("importer_test",))),
+     1, [r"^switch/importer_test: XFAIL imp\.target: planted ",
+         r"^switch/importer_test: FAIL imp\.target: fails, but not as planted\.manifest:1 "],
+     []),
     ("P2PBUF_KPATCHES: 1 or every patch is kpatches, a partial list is stock",
      kinds, 0,
      [r"^'': stock$", r"^'0': stock$", r"^'1': kpatches$",
