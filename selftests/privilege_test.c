@@ -257,10 +257,13 @@ static int nobody_uses_fds(void *arg)
 	 * not addresses, and one may equal the BAR's address (the lab's 8 GiB
 	 * BAR at 8 GiB): they are left out of the scan.
 	 */
-	if (exp_info(self->p.exp, &einfo))
+	if (exp_info(self->p.exp, &einfo) || einfo.reserved)
 		return 1;
 	PRIV_CLEAR(einfo, argsz, bars);
 	for (i = 0; i < P2PBUF_EXP_NUM_BARS; i++) {
+		/* A reserved field is zero: nothing can hide in it. */
+		if (einfo.bars[i].reserved)
+			return 1;
 		einfo.bars[i].size = 0;
 		einfo.bars[i].flags = 0;
 		einfo.bars[i].reserved = 0;
@@ -305,8 +308,9 @@ static int nobody_uses_fds(void *arg)
 		return 8;
 	PRIV_CLEAR(q, argsz, size);
 	PRIV_CLEAR(q, bar, attachments);
+	if (q.reserved2)
+		return 8;
 	q.revoke_reasons = 0;
-	q.reserved2 = 0;
 	for (i = 0; i < ARRAY_SIZE(att); i++)
 		PRIV_CLEAR(att[i], importer, reserved);
 	if (leaks(self, &q, sizeof(q)) || leaks(self, att, sizeof(att)))
