@@ -167,7 +167,10 @@ class Manifest:
             try:
                 if fields[5] != "*":
                     for part in fields[5].split(CONJUNCTION):
-                        re.compile(part)
+                        # A part that matches nothing in particular (empty,
+                        # or "A &&  && B") would let any line through.
+                        if re.compile(part).search(""):
+                            raise re.error("part '%s' matches an empty line" % part)
             except re.error as err:
                 self.errors.append("%s: bad failure pattern '%s': %s" % (where, fields[5], err))
                 continue
@@ -193,8 +196,9 @@ class Manifest:
                        if e.avoid and fnmatch.fnmatchcase(topo, e.topo)})
 
     def unexplained_note(self, test, e):
-        return ("FAIL %s: fails, but not as %s expects (failure /%s/: every failed "
-                "assertion must match, no timeout or signal)" % (test, e.where, e.failure))
+        return ("FAIL %s: fails, but not as %s expects (failure /%s/: each part "
+                "joined by ' && ' must match one of the test's own lines, every failed "
+                "assertion must match a part, no timeout or signal)" % (test, e.where, e.failure))
 
     def xpass_note(self, test, e):
         return ("FAIL %s: XPASS: passed, but %s expects it to fail on the %s kernel: "

@@ -186,6 +186,20 @@ HEADER_TEST = ["#  RUN           imp.first ...",
                "not ok 2 imp.target"]
 HEADER_XFAIL = "stock | switch | importer_test | imp.target | planted | %s\n"
 
+# A test's failure with a TH_LOG and a failed assertion, as a canary entry
+# expects them ("A && B"): the log line matches one part, the assertion the
+# other. @extra: lines more before its end (another failed assertion).
+def header_assert(extra=()):
+    return (["#  RUN           imp.target ...",
+             "# importer_tests.h:20:target:revoke returned before invalidate",
+             "# importer_tests.h:21:target:Expected 0 (0) <= buf (-16)"] + list(extra) +
+            ["# target: Test failed",
+             "#          FAIL  imp.target",
+             "not ok 1 imp.target"])
+
+
+SIGNATURE = r"returned before invalidate && <= buf \(-16\)"
+
 # (name, results, expected exit status, lines that must be printed in this
 # order, lines that must not)
 def kinds():
@@ -351,6 +365,23 @@ CASES = [
      1, [r"^switch/importer_test: XFAIL imp\.target: planted ",
          r"^switch/importer_test: FAIL imp\.target: fails, but not as planted\.manifest:1 "],
      []),
+    ("\"A && B\": a log line matching A and the assertion matching B is the XFAIL",
+     lambda: run({"switch": {"importer_test": header_assert()}},
+                 xfails=HEADER_XFAIL % SIGNATURE, suites=("importer_test",)),
+     0, [r"^switch/importer_test: XFAIL imp\.target: planted \(planted\.manifest:1, "],
+     [r": FAIL imp"]),
+    ("\"A && B\": a second failed assertion that matches neither part fails the run",
+     lambda: run({"switch": {"importer_test": header_assert(
+         ["# importer_tests.h:30:target:Expected 1 (1) == nr (2)"])}},
+                 xfails=HEADER_XFAIL % SIGNATURE, suites=("importer_test",)),
+     1, [r"^switch/importer_test: FAIL imp\.target: fails, but not as planted\.manifest:1 "],
+     [r"XFAIL imp\.target"]),
+    ("a pattern with an empty part (\"A &&  && B\") is refused: it would explain anything",
+     lambda: run({"switch": {"importer_test": header_assert()}},
+                 xfails=HEADER_XFAIL % "returned before invalidate &&  && <= buf",
+                 suites=("importer_test",)),
+     1, [r"^FAIL: planted\.manifest:1: bad failure pattern .*matches an empty line"],
+     [r"XFAIL imp\.target"]),
     ("P2PBUF_KPATCHES: 1 or every patch is kpatches, a partial list is stock",
      kinds, 0,
      [r"^'': stock$", r"^'0': stock$", r"^'1': kpatches$",
