@@ -190,11 +190,82 @@ def report_rounds(b):
     print("    per round, in-kernel us")
     print(table(rows, ["round", "first", "map type", "p2pbuf", "vfio", "vfio/p2pbuf"]))
     if ratios:
-        ratios.sort()
-        mid = ratios[len(ratios) // 2] if len(ratios) % 2 else \
-            (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
-        print("  vfio/p2pbuf over %d rounds: median %.2f, min %.2f, max %.2f" % (
-            len(ratios), mid, ratios[0], ratios[-1]))
+        print("  vfio/p2pbuf over %d rounds: %s" % (len(ratios), spread_of(ratios)))
+    report_rounds_sizes(b, rounds)
+    report_rounds_revoke(b, rounds)
+
+
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def spread_of(v, fmt="%.2f"):
+    """Median and range of per-round values."""
+    if not v:
+        return "-"
+    return ("median " + fmt + ", min " + fmt + ", max " + fmt) % (median(v), min(v), max(v))
+
+
+def per_round(rounds, key, pick):
+    """pick(entry) of every round where both exporters have a value, as
+    {name: [values]}; a round where either has none is left out of both."""
+    out = {"p2pbuf": [], "vfio": []}
+    for r in rounds:
+        p, v = pick(r.get("p2pbuf" + key)), pick(r.get("vfio" + key))
+        if p is not None and v is not None:
+            out["p2pbuf"].append(p)
+            out["vfio"].append(v)
+    return out
+
+
+def report_rounds_sizes(b, rounds):
+    sizes = []
+    for r in rounds:
+        for pt in (r.get("p2pbuf_sizes") or []) + (r.get("vfio_sizes") or []):
+            if pt.get("size") not in sizes:
+                sizes.append(pt.get("size"))
+    sizes = sorted(x for x in sizes if x)
+    if not sizes:
+        return
+
+    def at(size):
+        return lambda pts: next((p50(pt, "cycle_ns") for pt in pts or []
+                                 if pt.get("size") == size), None)
+    rows, cyc = [], {}
+    for size in sizes:
+        v = cyc[size] = per_round(rounds, "_sizes", at(size))
+        r = [x / y for x, y in zip(v["vfio"], v["p2pbuf"]) if y]
+        rows.append([size_name(size), len(r),
+                     us(median(v["p2pbuf"])) if r else "error",
+                     us(median(v["vfio"])) if r else "error",
+                     spread_of(r)])
+    print("(f)(b) map+unmap cycle against size in the same rounds, median of the")
+    print("    per-round medians, in-kernel us; vfio/p2pbuf per round")
+    print(table(rows, ["size", "rounds", "p2pbuf", "vfio", "vfio/p2pbuf"]))
+    small, big = sizes[0], sizes[-1]
+    for name in ("p2pbuf", "vfio"):
+        r = []
+        for rd in rounds:  # each round's largest over its own smallest
+            x, y = at(big)(rd.get(name + "_sizes")), at(small)(rd.get(name + "_sizes"))
+            if x and y:
+                r.append(x / y)
+        print("  %s: %s over %s per round: %s" % (name, size_name(big), size_name(small),
+                                                  spread_of(r)))
+
+
+def report_rounds_revoke(b, rounds):
+    v = per_round(rounds, "_revoke", lambda d: p50(d, "wall_ns"))
+    first = next((r.get("p2pbuf_revoke") for r in rounds if r.get("p2pbuf_revoke")), None)
+    if not first:
+        return
+    r = [x / y for x, y in zip(v["vfio"], v["p2pbuf"]) if y]
+    print("(f)(c) revoke in the same rounds: %sx%s, p2pbuf REVOKE against vfio-pci's"
+          % (first.get("m"), first.get("n")))
+    print("    memory decode off; wall clock per round (median of its triggers), us")
+    print(table([[len(r), us(median(v["p2pbuf"])) if r else "error",
+                  us(median(v["vfio"])) if r else "error", spread_of(r)]],
+                ["rounds", "p2pbuf", "vfio", "vfio/p2pbuf"]))
 
 
 def point_cell(pt, key="map_ns"):
@@ -269,10 +340,22 @@ def report_profile(b):
     if "not_measured" in prof:
         print("(i) profile: not measured: %s" % prof["not_measured"])
         return
+    print("(i) where a map+unmap cycle goes: function_graph from the exporters' callbacks;")
+    print("    calls = per cycle, us = mean us per cycle, share = of the parent's time (roots:")
+    print("    of the cycle); the tracer adds its cost to every traced call: read calls and shares")
+    profile_table(b, prof, ("p2pbuf", "vfio"))
+    if any(isinstance(prof.get(n), dict) for n in ("p2pbuf_one_range", "p2pbuf_ranges")):
+        print("(i)(g) p2pbuf_exporter: one range of %s against %s ranges of the same size" %
+              (size_name(prof.get("ranges_size", 0)), prof.get("ranges", "several")))
+        profile_table(b, prof, ("p2pbuf_ranges", "p2pbuf_one_range"))
+
+
+def profile_table(b, prof, pair):
+    """The rows of the two profiles in @pair side by side, and their difference."""
     roots = {"p2pbuf_exp_map": "map_dma_buf", "vfio_pci_dma_buf_map": "map_dma_buf",
              "p2pbuf_exp_unmap": "unmap_dma_buf", "vfio_pci_dma_buf_unmap": "unmap_dma_buf"}
     wrappers = ("p2pbuf_exp_sgt_map", "p2pbuf_exp_sgt_unmap")
-    names = [n for n in ("p2pbuf", "vfio") if isinstance(prof.get(n), dict)]
+    names = [n for n in pair if isinstance(prof.get(n), dict)]
     keys, rows = [], {}
     for name in names:
         for r in prof[name].get("rows", []):
@@ -287,9 +370,6 @@ def report_profile(b):
                 if (k[0] + (k[1],))[:len(above)] == key[0]:
                     at = i + 1
             keys.insert(at, key)
-    print("(i) where a map+unmap cycle goes: function_graph from the exporters' callbacks;")
-    print("    calls = per cycle, us = mean us per cycle, share = of the parent's time (roots:")
-    print("    of the cycle); the tracer adds its cost to every traced call: read calls and shares")
     for name in names:
         d = prof[name]
         if "error" in d:
@@ -299,9 +379,10 @@ def report_profile(b):
         rs = d.get("rows", [])
         floor = min([r["p50_ns"] for r in rs] or [0])
         calls = sum(r["calls_per_cycle"] for r in rs)
-        print("  %s: %s, depth %s, %s of %s cycles traced; cycle median %s us traced, %s us in (a);" % (
+        print("  %s: %s, depth %s, %s of %s cycles traced; cycle median %s us traced%s;" % (
             name, d.get("map_type", "-"), d.get("max_graph_depth", "-"), d.get("traced_cycles", "-"),
-            d.get("cycles", "-"), us(p50(d, "cycle_ns_traced")), us(base)))
+            d.get("cycles", "-"), us(p50(d, "cycle_ns_traced")),
+            ", %s us in (a)" % us(base) if base else ""))
         print("    %.1f traced calls per cycle, the fastest %s us each (the tracer's cost per call)%s" % (
             calls, us(floor), "; " + d["warning"] if d.get("warning") else ""))
     out = []
@@ -320,7 +401,7 @@ def report_profile(b):
     for name in names:
         hdr += ["%s calls" % name, "us", "share"]
     if len(names) == 2:
-        hdr.append("p2pbuf-vfio us")
+        hdr.append("%s-%s us" % tuple(names))
     if out:
         print(table(out, hdr))
     print()
@@ -370,6 +451,8 @@ def main(argv):
         size_name(m.get("bar_size", 0)), m.get("initiator")))
     print("  host: %s; %s" % (m.get("host_cpu", "unknown"), m.get("qemu", "unknown")))
     print("  kernel debug: %s" % m.get("kernel_debug"))
+    print("  IOMMU groups: provider %s, initiator %s" % (
+        m.get("provider_iommu_group", "-"), m.get("initiator_iommu_group", "-")))
     print("  command line: %s" % m.get("cmdline"))
     print()
     for part in (report_map_cycle, report_sweep, report_revoke, report_slab, report_dma,

@@ -7,10 +7,12 @@
 #                     kernel: P2PBUF_BENCH_KERNEL names a Debian suite of
 #                     lab/distro-kernels (default: the first listed), and
 #                     lab/distro-lane.sh installs the pair with DKMS in that
-#                     suite's root, boots its kernel (P2PBUF_TOPO, default
-#                     rp-zen-iommu: Debian's kernels have no VFIO_NOIOMMU,
-#                     so vfio-pci needs an IOMMU) with 2 vCPUs and runs the
-#                     benchmark there. P2PBUF_BENCH_KERNEL=debug runs it on
+#                     suite's root, boots its kernel with 2 vCPUs and runs
+#                     the benchmark there, once per topology of P2PBUF_TOPO
+#                     (default BENCH_DISTRO_TOPOS: Debian's kernels have no
+#                     VFIO_NOIOMMU, so vfio-pci needs the provider's IOMMU
+#                     group, which these three give it on the routes
+#                     HOST_BRIDGE_IOVA, BUS_ADDR and HOST_BRIDGE_DIRECT). P2PBUF_BENCH_KERNEL=debug runs it on
 #                     the lab's debug kernel instead (P2PBUF_TOPO default
 #                     switch; host packages plus python3-matplotlib for the
 #                     plot, cached debug kernel, modules, tests, as make
@@ -30,7 +32,8 @@
 # dependency proving off, as they weigh on every allocation and lock; KASAN
 # cannot be turned off at boot); P2PBUF_BENCH_QUICK=1 (p2pbuf_bench
 # --quick); P2PBUF_BENCH_CYCLES, _BUF_SIZE, _MAX_SIZE, _POINT_MS,
-# _SLAB_CYCLES, _MN, _REPS, _DMA_XFERS, _ROUNDS, _ROUND_CYCLES,
+# _SLAB_CYCLES, _MN, _REPS, _DMA_XFERS, _ROUNDS, _ROUND_CYCLES, _ROUND_M,
+# _ROUND_N, _ROUND_REPS,
 # _RANGES_SIZE, _BIG_SIZE, _PROFILE_CYCLES, _PROFILE_OFF (a reason: no (i))
 # (selftests/p2pbuf_bench.c).
 #
@@ -41,13 +44,16 @@
 # and lane/ (its KTAP, console and guest results).
 
 BENCH_APPEND_DEFAULT="kmemleak=off dma_debug=off lockdep.prove_locking=0"
+# make bench's topologies on a distribution kernel: HOST_BRIDGE_IOVA,
+# BUS_ADDR, HOST_BRIDGE_DIRECT.
+BENCH_DISTRO_TOPOS="rp-zen-iommu switch-passthrough rp-zen-passthrough"
 # Debug options of the kernel that bear on the timings, recorded with them.
 BENCH_KDEBUG_RE='KASAN|KASAN_INLINE|PROVE_LOCKING|DEBUG_KMEMLEAK|DMA_API_DEBUG|DMABUF_DEBUG|SLUB_DEBUG|DEBUG_ATOMIC_SLEEP|FAILSLAB'
 
 # The benchmark on Debian SUITE's stock kernel, through the distribution
 # lane (lab/distro-lane.sh, P2PBUF_DISTRO_JOB=bench).
-bench_distro() { # SUITE
-	local suite=$1 topo=${P2PBUF_TOPO:-rp-zen-iommu} res lane ok=1 rc=0
+bench_distro() { # SUITE, topology in P2PBUF_TOPO
+	local suite=$1 topo=$P2PBUF_TOPO res lane ok=1 rc=0
 
 	grep -Eq "^${suite}[[:space:]]" "$P2PBUF_TOP/lab/distro-kernels" ||
 		lab_die "P2PBUF_BENCH_KERNEL: '$suite' is neither debug nor a suite of lab/distro-kernels"
@@ -113,8 +119,14 @@ bench_host() {
 	[ -n "$kernel" ] || kernel=$(awk '!/^#/ && NF { print $1; exit }' "$P2PBUF_TOP/lab/distro-kernels")
 	if [ "$kernel" != debug ]; then
 		set +e
-		bench_distro "$kernel"
-		return
+		# One route per topology, each with the provider in an IOMMU
+		# group of its own, which vfio-pci needs on a kernel without
+		# VFIO_NOIOMMU. A subshell each: bench_distro exports its
+		# results directory and topology for the lane.
+		for topo in ${P2PBUF_TOPO:-$BENCH_DISTRO_TOPOS}; do
+			(P2PBUF_TOPO=$topo bench_distro "$kernel") || rc=1
+		done
+		return "$rc"
 	fi
 
 	"$P2PBUF_TOP/lab/deps.sh" python3-matplotlib

@@ -39,6 +39,8 @@ struct bench_cfg {
 	unsigned int dma_xfers;		/* (e) transfers per direction */
 	unsigned int rounds;		/* (f) interleaved rounds */
 	unsigned int round_cycles;	/* (f) cycles per exporter and round */
+	unsigned int round_m, round_n;	/* (f) the M x N of (c) in each round */
+	unsigned int round_reps;	/* (f) triggers of (c) per round */
 	unsigned long long ranges_size;	/* (g) bytes of each multi-range buffer */
 	unsigned long long big_size;	/* (h) the big range, 0: the whole BAR */
 };
@@ -106,6 +108,8 @@ int bench_cycles(struct bench_ctx *c, int dmabuf, unsigned int n,
 void bench_map_one(struct bench_ctx *c, const char *key, int dmabuf);
 void bench_map_n(struct bench_ctx *c, const char *key, int dmabuf,
 		 unsigned int cycles);
+void bench_map_size(struct bench_ctx *c, const char *key, int dmabuf,
+		    unsigned long long size, unsigned int cycles);
 /* bench_revoke.c: the trace event (c) reads, on for the whole run */
 int bench_trace_start(struct bench_ctx *c);
 void bench_trace_stop(struct bench_ctx *c);
@@ -161,6 +165,9 @@ struct bench_revoke_src {
 
 void bench_revoke(struct bench_ctx *c, const char *key,
 		  const struct bench_revoke_src *src);
+void bench_revoke_point(struct bench_ctx *c, const char *key, unsigned int m,
+			unsigned int n, unsigned int reps,
+			const struct bench_revoke_src *src);
 
 /* bench_dma.c */
 void bench_dma(struct bench_ctx *c, const char *key, int dmabuf);
@@ -172,12 +179,35 @@ int bench_exp_export(int exp, unsigned long long offset,
 int bench_exp_revoke_all(int exp, bool restore);
 int bench_exp_export_ranges(int exp, const struct bench_range *r,
 			    unsigned int nr);
+/* (c) through p2pbuf's REVOKE and RESTORE; priv is a struct bench_p2pbuf. */
+struct bench_p2pbuf {
+	int exp;			/* /dev/p2pbuf-exp-<bdf>, or -1 */
+};
+
+int bench_p2pbuf_make(struct bench_ctx *c, unsigned long long size, void *priv);
+int bench_p2pbuf_make_nth(struct bench_ctx *c, void *priv, unsigned int i);
+int bench_p2pbuf_revoke(struct bench_ctx *c, void *priv);
+int bench_p2pbuf_restore(struct bench_ctx *c, void *priv);
+#define BENCH_P2PBUF_REVOKE_SRC(p) {					\
+	.name = "p2pbuf REVOKE", .make = bench_p2pbuf_make_nth,		\
+	.trigger = bench_p2pbuf_revoke, .restore = bench_p2pbuf_restore,	\
+	.keeps_imports = true, .priv = (p),				\
+}
 
 /* bench_vfio.c: vfio-pci's buffers and its memory-decode revoke */
 struct imp_vfio;
 int bench_vfio_dmabuf_ranges(struct imp_vfio *v, const struct bench_range *r,
 			     unsigned int nr);
+int bench_vfio_make(struct bench_ctx *c, unsigned long long size, void *priv);
+int bench_vfio_make_nth(struct bench_ctx *c, void *priv, unsigned int i);
 int bench_vfio_decode_off(struct bench_ctx *c, void *priv);
 int bench_vfio_decode_on(struct bench_ctx *c, void *priv);
+/* (c) through vfio-pci's memory-decode revoke; priv is a struct imp_vfio. */
+#define BENCH_VFIO_DECODE_SRC(v) {					\
+	.name = "vfio decode off", .make = bench_vfio_make_nth,		\
+	.trigger = bench_vfio_decode_off,				\
+	.restore = bench_vfio_decode_on, .keeps_imports = true,		\
+	.priv = (v),							\
+}
 
 #endif /* P2PBUF_BENCH_H */

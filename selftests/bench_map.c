@@ -117,14 +117,25 @@ void bench_map_one(struct bench_ctx *c, const char *key, int dmabuf)
 void bench_map_n(struct bench_ctx *c, const char *key, int dmabuf,
 		 unsigned int cycles)
 {
+	bench_map_size(c, key, dmabuf, c->cfg.buf_size, cycles);
+}
+
+/*
+ * @cycles map+unmap cycles of @dmabuf, a buffer of @size bytes, into an
+ * object named @key (NULL inside an array).
+ */
+void bench_map_size(struct bench_ctx *c, const char *key, int dmabuf,
+		    unsigned long long size, unsigned int cycles)
+{
 	struct bench_stats map, unmap, cycle;
 	unsigned long long t0, t1;
 	__u32 type = 0;
 	int ret;
 
-	fprintf(stderr, "bench: %s: %u map+unmap cycles\n", key, cycles);
+	fprintf(stderr, "bench: %s: %u map+unmap cycles of %llu KiB\n",
+		key ?: "point", cycles, size >> 10);
 	json_open(c, key, '{');
-	json_int(c, "size", c->cfg.buf_size);
+	json_int(c, "size", size);
 	t0 = bench_now_ns();
 	ret = bench_cycles(c, dmabuf, cycles, &map, &unmap, &cycle, &type);
 	t1 = bench_now_ns();
@@ -135,9 +146,13 @@ void bench_map_n(struct bench_ctx *c, const char *key, int dmabuf,
 		json_stats(c, "map_ns", &map);
 		json_stats(c, "unmap_ns", &unmap);
 		json_stats(c, "cycle_ns", &cycle);
-		/* Syscall and loop overhead included, for comparison. */
-		json_num(c, "wall_ns_per_cycle",
-			 (double)(t1 - t0) / (cycles + BENCH_WARMUP));
+		/*
+		 * Syscall and loop overhead included, for comparison; not
+		 * where pauses between the writes would count as well.
+		 */
+		if (!c->chunk_pause_ms)
+			json_num(c, "wall_ns_per_cycle",
+				 (double)(t1 - t0) / (cycles + BENCH_WARMUP));
 	}
 	json_close(c, '}');
 }

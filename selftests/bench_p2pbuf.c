@@ -63,3 +63,29 @@ int bench_exp_export_ranges(int exp, const struct bench_range *r,
 	free(er);
 	return fd;
 }
+
+/* (b)'s source: a buffer of @size bytes at offset 0. */
+int bench_p2pbuf_make(struct bench_ctx *c, unsigned long long size, void *priv)
+{
+	return bench_exp_export(((struct bench_p2pbuf *)priv)->exp, 0, size);
+}
+
+/* (c)'s source: the i-th buffer of M, buf_size bytes each. */
+int bench_p2pbuf_make_nth(struct bench_ctx *c, void *priv, unsigned int i)
+{
+	struct bench_p2pbuf *p = priv;
+
+	return bench_exp_export(p->exp, i * c->cfg.buf_size, c->cfg.buf_size);
+}
+
+/* (c)'s trigger: REVOKE every buffer of the file. */
+int bench_p2pbuf_revoke(struct bench_ctx *c, void *priv)
+{
+	return bench_exp_revoke_all(((struct bench_p2pbuf *)priv)->exp, false);
+}
+
+/* (c)'s restore: RESTORE them, mappable again. */
+int bench_p2pbuf_restore(struct bench_ctx *c, void *priv)
+{
+	return bench_exp_revoke_all(((struct bench_p2pbuf *)priv)->exp, true);
+}

@@ -9,6 +9,8 @@
  * the same BAR (rebound as (f) does), aggregated per call path: calls per
  * cycle, mean and median duration, share of the parent's time. The tracer
  * adds its cost to every traced call: read shares and counts, not times.
+ * p2pbuf_exporter's path for several ranges is profiled too: one buffer of
+ * PROF_RANGES ranges against one range of the same size.
  *
  * The run's last phase: while function_graph is on, every function of the
  * kernel goes through ftrace. It is switched on once and off once per run
@@ -37,6 +39,8 @@
  */
 #define PROF_DEPTH	4
 #define PROF_BUF_KB	"8192"
+/* The multi-range buffer of (g) that the profile follows. */
+#define PROF_RANGES	16U
 /* Paths called in fewer than 1 of PROF_RARE cycles are counted only. */
 #define PROF_RARE	10
 
@@ -316,23 +320,54 @@ out:
 	return ret;
 }
 
-static void prof_p2pbuf(struct bench_ctx *c, unsigned int n, int cpu)
+/* @buf (or the -errno of making it) profiled into object @key, then closed. */
+static void prof_buf(struct bench_ctx *c, const char *key, int buf,
+		     unsigned int n, int cpu, const char *root,
+		     unsigned int depth)
 {
-	int exp, buf;
-
-	fprintf(stderr, "bench: profile: p2pbuf_exporter, %u cycles\n", n);
-	json_open(c, "p2pbuf", '{');
-	exp = bench_exp_open(c->provider_bdf);
-	buf = exp < 0 ? exp : bench_exp_export(exp, 0, c->cfg.buf_size);
+	json_open(c, key, '{');
 	if (buf < 0) {
 		json_error(c, strerror(-buf));
 	} else {
-		prof_cycles(c, buf, n, cpu, prof_fns[0][0], PROF_DEPTH + 1);
+		prof_cycles(c, buf, n, cpu, root, depth);
 		close(buf);
 	}
-	if (exp >= 0)
-		close(exp);
 	json_close(c, '}');
+}
+
+/*
+ * p2pbuf_exporter's cycle of (a); then the path of (g): one buffer of
+ * PROF_RANGES ranges (gaps between them, as (g) lays them out) against one
+ * range of the same size, with fewer cycles, as every range adds its calls
+ * to the trace.
+ */
+static void prof_p2pbuf(struct bench_ctx *c, unsigned int n, int cpu)
+{
+	unsigned long long len = c->cfg.ranges_size / PROF_RANGES;
+	struct bench_range r[PROF_RANGES];
+	unsigned int i, few = n / 4 ?: 1;
+	int exp;
+
+	fprintf(stderr, "bench: profile: p2pbuf_exporter, %u cycles\n", n);
+	exp = bench_exp_open(c->provider_bdf);
+	prof_buf(c, "p2pbuf", exp < 0 ? exp : bench_exp_export(exp, 0, c->cfg.buf_size),
+		 n, cpu, prof_fns[0][0], PROF_DEPTH + 1);
+	if (exp < 0)
+		return;
+	for (i = 0; i < PROF_RANGES; i++) {
+		r[i].offset = 2 * i * len;
+		r[i].length = len;
+	}
+	fprintf(stderr, "bench: profile: p2pbuf_exporter, %u ranges and one, %u cycles\n",
+		PROF_RANGES, few);
+	json_int(c, "ranges", PROF_RANGES);
+	json_int(c, "ranges_size", c->cfg.ranges_size);
+	prof_buf(c, "p2pbuf_one_range",
+		 bench_exp_export(exp, 0, c->cfg.ranges_size), few, cpu,
+		 prof_fns[0][0], PROF_DEPTH + 1);
+	prof_buf(c, "p2pbuf_ranges", bench_exp_export_ranges(exp, r, PROF_RANGES),
+		 few, cpu, prof_fns[0][0], PROF_DEPTH + 1);
+	close(exp);
 }
 
 /* vfio-pci takes the device and gives it back, as bench_rounds.c does. */
@@ -340,26 +375,22 @@ static void prof_vfio(struct bench_ctx *c, unsigned int n, int cpu)
 {
 	struct imp_vfio v;
 	char why[128];
-	int buf;
 
 	fprintf(stderr, "bench: profile: vfio-pci, %u cycles\n", n);
-	json_open(c, "vfio", '{');
 	if (imp_vfio_open(&v, c->provider_bdf, why, sizeof(why))) {
+		json_open(c, "vfio", '{');
 		json_error(c, why);
-		goto rebind;
-	}
-	buf = imp_vfio_dmabuf(&v, BENCH_BAR, 0, c->cfg.buf_size);
-	if (buf < 0) {
-		json_error(c, strerror(-buf));
+		json_close(c, '}');
 	} else {
-		prof_cycles(c, buf, n, cpu, prof_fns[1][0], PROF_DEPTH);
-		close(buf);
+		prof_buf(c, "vfio", imp_vfio_dmabuf(&v, BENCH_BAR, 0, c->cfg.buf_size),
+			 n, cpu, prof_fns[1][0], PROF_DEPTH);
+		imp_vfio_release(&v);
 	}
-	imp_vfio_release(&v);
-rebind:
-	if (p2pbuf_pci_bind(c->provider_bdf, "p2pbuf_exporter"))
+	if (p2pbuf_pci_bind(c->provider_bdf, "p2pbuf_exporter")) {
+		json_open(c, "rebind", '{');
 		json_error(c, "cannot bind the provider to p2pbuf_exporter again");
-	json_close(c, '}');
+		json_close(c, '}');
+	}
 }
 
 /*

@@ -191,10 +191,15 @@ void bench_trace_stop(struct bench_ctx *c)
 			p2pbuf_sysfs_write(bench_trace_opts[i], bench_trace_old[i]);
 }
 
-static void bench_revoke_one(struct bench_ctx *c, unsigned int m,
-			     unsigned int n, const struct bench_revoke_src *src)
+/*
+ * One M x N point of (c): @reps triggers after a warm-up, into an object
+ * named @key (NULL inside an array). Also run by the interleaved rounds.
+ */
+void bench_revoke_point(struct bench_ctx *c, const char *key, unsigned int m,
+			unsigned int n, unsigned int reps,
+			const struct bench_revoke_src *src)
 {
-	unsigned int reps = c->cfg.revoke_reps, seen = 0, mapped = 0;
+	unsigned int seen = 0, mapped = 0;
 	struct bench_revoke_set s = { .m = m, .n = n };
 	double *wall, *last, *sum;
 	struct bench_stats st;
@@ -205,9 +210,13 @@ static void bench_revoke_one(struct bench_ctx *c, unsigned int m,
 	wall = calloc(reps, sizeof(double));
 	last = calloc(reps, sizeof(double));
 	sum = calloc(reps, sizeof(double));
-	json_open(c, NULL, '{');
+	json_open(c, key, '{');
 	json_int(c, "m", m);
 	json_int(c, "n", n);
+	if (!m || !n || !reps) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (!s.bufs || !s.handles || !wall || !last || !sum)
 		goto out;
 	for (r = 0; r < (int)m; r++)
@@ -246,8 +255,10 @@ out:
 	} else {
 		json_int(c, "attachments", m * n);
 		json_int(c, "mapped", mapped);
-		if (s.map_err)
-			json_str(c, "map_error", strerror(-s.map_err));
+		/* Every attachment mapped, or the times compare unlike sets. */
+		if (mapped != m * n)
+			json_error(c, s.map_err ? strerror(-s.map_err) :
+				   "not every attachment was mapped");
 		json_int(c, "invalidated", seen);
 		bench_stats(&st, wall, reps);
 		json_stats(c, "wall_ns", &st);
@@ -275,6 +286,7 @@ void bench_revoke(struct bench_ctx *c, const char *key,
 	json_open(c, key, '[');
 	for (i = 0; i < c->cfg.nr_mn; i++)
 		for (j = 0; j < c->cfg.nr_mn; j++)
-			bench_revoke_one(c, c->cfg.mn[i], c->cfg.mn[j], src);
+			bench_revoke_point(c, NULL, c->cfg.mn[i], c->cfg.mn[j],
+					   c->cfg.revoke_reps, src);
 	json_close(c, ']');
 }

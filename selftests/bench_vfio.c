@@ -33,6 +33,19 @@ int bench_vfio_dmabuf_ranges(struct imp_vfio *v, const struct bench_range *r,
 	return ret;
 }
 
+/* (b)'s source: a buffer of @size bytes at offset 0. */
+int bench_vfio_make(struct bench_ctx *c, unsigned long long size, void *priv)
+{
+	return imp_vfio_dmabuf(priv, BENCH_BAR, 0, size);
+}
+
+/* (c)'s source: the i-th buffer of M, buf_size bytes each. */
+int bench_vfio_make_nth(struct bench_ctx *c, void *priv, unsigned int i)
+{
+	return imp_vfio_dmabuf(priv, BENCH_BAR, i * c->cfg.buf_size,
+			       c->cfg.buf_size);
+}
+
 /* (c)'s trigger: vfio-pci revokes the device's buffers on this write. */
 int bench_vfio_decode_off(struct bench_ctx *c, void *priv)
 {

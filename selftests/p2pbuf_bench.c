@@ -13,7 +13,8 @@
  * p2pbuf_exporter) and P2PBUF_INITIATOR_BDF (bound to p2pbuf_importer).
  * Knobs, all optional (defaults in bench_defaults()): P2PBUF_BENCH_CYCLES,
  * _BUF_SIZE, _MAX_SIZE, _POINT_MS, _SLAB_CYCLES, _MN ("1 8 64"), _REPS,
- * _DMA_XFERS, _ROUNDS, _ROUND_CYCLES, _RANGES_SIZE,
+ * _DMA_XFERS, _ROUNDS, _ROUND_CYCLES, _ROUND_M, _ROUND_N, _ROUND_REPS,
+ * _RANGES_SIZE,
  * _BIG_SIZE, _PROFILE_CYCLES. Exit status 0 when every
  * measurement ran, 1 otherwise (the JSON then says which failed and why).
  */
@@ -44,6 +45,9 @@ static void bench_defaults(struct bench_cfg *cfg, bool quick)
 	cfg->dma_xfers = quick ? 2 : 8;
 	cfg->rounds = 5;
 	cfg->round_cycles = quick ? 20 : 1000;
+	cfg->round_m = quick ? 2 : 8;
+	cfg->round_n = quick ? 2 : 8;
+	cfg->round_reps = quick ? 1 : 3;
 	cfg->ranges_size = quick ? 4 << 20 : 16 << 20;
 	cfg->big_size = 0;	/* the whole BAR */
 	if (quick) {
@@ -83,6 +87,10 @@ static void bench_env(struct bench_cfg *cfg)
 	cfg->rounds = bench_env_ull("P2PBUF_BENCH_ROUNDS", cfg->rounds);
 	cfg->round_cycles = bench_env_ull("P2PBUF_BENCH_ROUND_CYCLES",
 					  cfg->round_cycles);
+	cfg->round_m = bench_env_ull("P2PBUF_BENCH_ROUND_M", cfg->round_m);
+	cfg->round_n = bench_env_ull("P2PBUF_BENCH_ROUND_N", cfg->round_n);
+	cfg->round_reps = bench_env_ull("P2PBUF_BENCH_ROUND_REPS",
+					cfg->round_reps);
 	cfg->ranges_size = bench_env_ull("P2PBUF_BENCH_RANGES_SIZE",
 					 cfg->ranges_size);
 	cfg->big_size = bench_env_ull("P2PBUF_BENCH_BIG_SIZE", cfg->big_size);
@@ -97,6 +105,37 @@ static void bench_env(struct bench_cfg *cfg)
 			cfg->mn[cfg->nr_mn++] = v;
 		mn = end;
 	}
+}
+
+/* A knob of 0 would measure nothing and report an empty figure. */
+static bool bench_cfg_valid(const struct bench_cfg *cfg)
+{
+	const struct {
+		const char *name;
+		unsigned int val;
+	} knobs[] = {
+		{ "CYCLES", cfg->cycles },
+		{ "POINT_MS", cfg->point_ms },
+		{ "SLAB_CYCLES", cfg->slab_cycles },
+		{ "REPS", cfg->revoke_reps },
+		{ "DMA_XFERS", cfg->dma_xfers },
+		{ "ROUNDS", cfg->rounds },
+		{ "ROUND_CYCLES", cfg->round_cycles },
+		{ "ROUND_M", cfg->round_m },
+		{ "ROUND_N", cfg->round_n },
+		{ "ROUND_REPS", cfg->round_reps },
+		{ "MN", cfg->nr_mn },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		if (!knobs[i].val) {
+			fprintf(stderr, "bench: P2PBUF_BENCH_%s must be at least 1\n",
+				knobs[i].name);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* First line of @path starting with @key, after its ": ", into @out. */
@@ -119,6 +158,24 @@ static void bench_grep(const char *path, const char *key, char *out,
 		break;
 	}
 	fclose(f);
+}
+
+/* The number of @bdf's IOMMU group into @out, or "none". */
+static void bench_iommu_group(const char *bdf, char *out, size_t len)
+{
+	char path[PATH_MAX], link[256];
+	const char *name;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), IMP_SYSFS_PCI "/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		snprintf(out, len, "none");
+		return;
+	}
+	link[n] = '\0';
+	name = strrchr(link, '/');
+	snprintf(out, len, "%s", name ? name + 1 : link);
 }
 
 static void bench_meta(struct bench_ctx *c)
@@ -147,6 +204,11 @@ static void bench_meta(struct bench_ctx *c)
 	json_str(c, "kernel_debug", env ? env : "unknown");
 	json_str(c, "provider", c->provider_bdf);
 	json_str(c, "initiator", c->imp_bdf);
+	/* vfio-pci owns the provider's group: apart from the initiator's. */
+	bench_iommu_group(c->provider_bdf, buf, sizeof(buf));
+	json_str(c, "provider_iommu_group", buf);
+	bench_iommu_group(c->imp_bdf, buf, sizeof(buf));
+	json_str(c, "initiator_iommu_group", buf);
 	json_int(c, "bar", BENCH_BAR);
 	json_int(c, "bar_size", c->bar_size);
 	json_close(c, '}');
@@ -161,6 +223,9 @@ static void bench_meta(struct bench_ctx *c)
 	json_int(c, "dma_xfers", c->cfg.dma_xfers);
 	json_int(c, "rounds", c->cfg.rounds);
 	json_int(c, "round_cycles", c->cfg.round_cycles);
+	json_int(c, "round_m", c->cfg.round_m);
+	json_int(c, "round_n", c->cfg.round_n);
+	json_int(c, "round_reps", c->cfg.round_reps);
 	json_int(c, "ranges_size", c->cfg.ranges_size);
 	json_int(c, "big_size", c->cfg.big_size);
 	json_close(c, '}');
@@ -196,42 +261,12 @@ static void bench_udmabuf_limit(unsigned long long size)
 
 /* The p2pbuf_exporter phase. */
 
-struct bench_p2pbuf {
-	struct bench_ctx *c;
-	int exp;
-};
-
-static int p2pbuf_make(struct bench_ctx *c, unsigned long long size,
-		       void *priv)
-{
-	struct bench_p2pbuf *p = priv;
-
-	return bench_exp_export(p->exp, 0, size);
-}
-
 static int p2pbuf_make_ranges(struct bench_ctx *c, const struct bench_range *r,
 			      unsigned int nr, void *priv)
 {
 	struct bench_p2pbuf *p = priv;
 
 	return bench_exp_export_ranges(p->exp, r, nr);
-}
-
-static int p2pbuf_make_nth(struct bench_ctx *c, void *priv, unsigned int i)
-{
-	struct bench_p2pbuf *p = priv;
-
-	return bench_exp_export(p->exp, i * c->cfg.buf_size, c->cfg.buf_size);
-}
-
-static int p2pbuf_revoke(struct bench_ctx *c, void *priv)
-{
-	return bench_exp_revoke_all(((struct bench_p2pbuf *)priv)->exp, false);
-}
-
-static int p2pbuf_restore(struct bench_ctx *c, void *priv)
-{
-	return bench_exp_revoke_all(((struct bench_p2pbuf *)priv)->exp, true);
 }
 
 static int p2pbuf_close(struct bench_ctx *c, void *priv)
@@ -254,14 +289,10 @@ static int p2pbuf_reopen(struct bench_ctx *c, void *priv)
 
 static int bench_phase_p2pbuf(struct bench_ctx *c)
 {
-	struct bench_p2pbuf p = { .c = c, .exp = -1 };
-	struct bench_revoke_src revoke = {
-		.name = "p2pbuf REVOKE", .make = p2pbuf_make_nth,
-		.trigger = p2pbuf_revoke, .restore = p2pbuf_restore,
-		.keeps_imports = true, .priv = &p,
-	};
+	struct bench_p2pbuf p = { .exp = -1 };
+	struct bench_revoke_src revoke = BENCH_P2PBUF_REVOKE_SRC(&p);
 	struct bench_revoke_src close_src = {
-		.name = "p2pbuf close", .make = p2pbuf_make_nth,
+		.name = "p2pbuf close", .make = bench_p2pbuf_make_nth,
 		.trigger = p2pbuf_close, .reset = p2pbuf_reopen, .priv = &p,
 	};
 	int buf, ret;
@@ -283,9 +314,9 @@ static int bench_phase_p2pbuf(struct bench_ctx *c)
 		bench_dma(c, "dma", buf);
 		close(buf);
 	}
-	bench_sweep(c, "sweep", p2pbuf_make, &p);
+	bench_sweep(c, "sweep", bench_p2pbuf_make, &p);
 	bench_ranges(c, "ranges", p2pbuf_make_ranges, &p, NULL);
-	bench_big(c, "big", p2pbuf_make, &p);
+	bench_big(c, "big", bench_p2pbuf_make, &p);
 	bench_revoke(c, "revoke", &revoke);
 	bench_revoke(c, "close", &close_src);
 	if (p.exp >= 0)
@@ -330,21 +361,10 @@ static int bench_phase_pages(struct bench_ctx *c)
 
 /* The vfio-pci phase: the same BAR, rebound. */
 
-static int vfio_make(struct bench_ctx *c, unsigned long long size, void *priv)
-{
-	return imp_vfio_dmabuf(priv, BENCH_BAR, 0, size);
-}
-
 static int vfio_make_ranges(struct bench_ctx *c, const struct bench_range *r,
 			    unsigned int nr, void *priv)
 {
 	return bench_vfio_dmabuf_ranges(priv, r, nr);
-}
-
-static int vfio_make_nth(struct bench_ctx *c, void *priv, unsigned int i)
-{
-	return imp_vfio_dmabuf(priv, BENCH_BAR, i * c->cfg.buf_size,
-			       c->cfg.buf_size);
 }
 
 static int vfio_close_device(struct bench_ctx *c, void *priv)
@@ -369,16 +389,11 @@ static int bench_phase_vfio(struct bench_ctx *c)
 {
 	struct imp_vfio v;
 	struct bench_revoke_src close_src = {
-		.name = "vfio close", .make = vfio_make_nth,
+		.name = "vfio close", .make = bench_vfio_make_nth,
 		.trigger = vfio_close_device, .reset = vfio_reopen,
 		.priv = &v,
 	};
-	struct bench_revoke_src decode_src = {
-		.name = "vfio decode off", .make = vfio_make_nth,
-		.trigger = bench_vfio_decode_off,
-		.restore = bench_vfio_decode_on, .keeps_imports = true,
-		.priv = &v,
-	};
+	struct bench_revoke_src decode_src = BENCH_VFIO_DECODE_SRC(&v);
 	char why[128];
 	int buf, ret;
 
@@ -398,10 +413,10 @@ static int bench_phase_vfio(struct bench_ctx *c)
 		bench_slab_cycles(c, "slab", buf);
 		close(buf);
 	}
-	bench_sweep(c, "sweep", vfio_make, &v);
+	bench_sweep(c, "sweep", bench_vfio_make, &v);
 	bench_ranges(c, "ranges", vfio_make_ranges, &v,
 		     "dma_buf_phys_vec_to_sgt() links every range at IOVA offset 0 (upstream defect, patches/)");
-	bench_big(c, "big", vfio_make, &v);
+	bench_big(c, "big", bench_vfio_make, &v);
 	/* vfio-pci's own revoke trigger, like for like with p2pbuf's REVOKE. */
 	bench_revoke(c, "revoke", &decode_src);
 	bench_revoke(c, "close", &close_src);
@@ -463,6 +478,8 @@ int main(int argc, char **argv)
 	}
 	bench_defaults(&c.cfg, quick);
 	bench_env(&c.cfg);
+	if (!bench_cfg_valid(&c.cfg))
+		return 2;
 	c.provider_bdf = p2pbuf_env("P2PBUF_PROVIDER_BDF");
 	if (!c.provider_bdf) {
 		fprintf(stderr, "bench: P2PBUF_PROVIDER_BDF is not set\n");
