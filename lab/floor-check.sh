@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The floor: a kernel without the API the modules need (kernel-floor.mk)
 # must stop make and DKMS with one clear message, before kbuild compiles
-# anything; the lab kernel must pass. KTAP on stdout.
+# anything; the lab kernel and Linux 7.3 must pass. Also: patches/ applies
+# to both sources, 7.2 and 7.3, and a planted patch does not. KTAP on stdout.
 #
 #   floor-check.sh [KOBJ]     (default: the lab kernel, built if needed)
 #
@@ -233,6 +234,56 @@ if [ -n "$src73" ] && [ -f "$src73/.p2pbuf-unpacked" ]; then
 else
 	ktap_skip "make kernel-api KDIR=<linux-source-7.3> passes" \
 		"linux-source-7.3 could not be fetched (see the step above)"
+fi
+
+# patches/ (the upstream fixes that P2PBUF_KPATCHES builds in) must apply,
+# in order and with no fuzz, to both sources the project targets: on a
+# copy of the files they touch, never the cached tree.
+# shellcheck disable=SC2317
+patches_apply() { # SRC [PATCH...] (default: patches/*.patch)
+	local src=$1 work p f
+	shift
+	[ "$#" -gt 0 ] || set -- "$P2PBUF_TOP"/patches/*.patch
+	work=$(mktemp -d "$tmp/kp.XXXXXX") || return 1
+	for p in "$@"; do
+		while IFS= read -r f; do
+			[ -e "$work/$f" ] && continue
+			if [ ! -f "$src/$f" ]; then
+				echo "$(basename "$p"): no $f in $src"
+				return 1
+			fi
+			mkdir -p "$work/$(dirname "$f")" && cp "$src/$f" "$work/$f" || return 1
+		done < <(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p")
+		echo "$(basename "$p"):"
+		patch -d "$work" -p1 -F0 --batch --forward --no-backup-if-mismatch \
+			--reject-file=- < "$p" || return 1
+	done
+}
+# The check can fail: the first patch with its first context line changed
+# into one that no source has must not apply.
+# shellcheck disable=SC2317
+patch_planted_fails() { # SRC
+	local first bad=$tmp/planted.patch
+	first=$(find "$P2PBUF_TOP/patches" -name '*.patch' | sort | head -n 1)
+	awk '!done && /^@@/ { hunk = 1 }
+	     hunk && !done && /^ / { print " p2pbuf: a planted line no source has"; done = 1; next }
+	     { print }' "$first" > "$bad"
+	cmp -s "$first" "$bad" && { echo "nothing planted in $first"; return 1; }
+	! patches_apply "$1" "$bad"
+}
+src72=$("$P2PBUF_TOP/lab/fetch-source.sh" 2> /dev/null) || src72=
+if [ -n "$src72" ]; then
+	ktap_step "patches/ apply in order, no fuzz, to <$(basename "$src72")>" patches_apply "$src72"
+	ktap_step "... a planted patch with a context line no source has does not apply" \
+		patch_planted_fails "$src72"
+else
+	ktap_skip "patches/ apply to the lab's source" "lab/fetch-source.sh found no source"
+fi
+if [ -n "$src73" ] && [ -f "$src73/.p2pbuf-unpacked" ]; then
+	ktap_step "patches/ apply in order, no fuzz, to <$(basename "$src73")>" patches_apply "$src73"
+else
+	ktap_skip "patches/ apply to linux-source-7.3" \
+		"linux-source-7.3 could not be fetched (see above)"
 fi
 
 ktap_finish
