@@ -255,7 +255,9 @@ def report_rounds_sizes(b, rounds):
 
 
 def report_rounds_revoke(b, rounds):
-    v = per_round(rounds, "_revoke", lambda d: p50(d, "wall_ns"))
+    # A round whose revoke recorded an error (a partial map) compares nothing.
+    v = per_round(rounds, "_revoke",
+                  lambda d: None if not d or "error" in d else p50(d, "wall_ns"))
     first = next((r.get("p2pbuf_revoke") for r in rounds if r.get("p2pbuf_revoke")), None)
     if not first:
         return

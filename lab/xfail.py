@@ -167,10 +167,11 @@ class Manifest:
             try:
                 if fields[5] != "*":
                     for part in fields[5].split(CONJUNCTION):
-                        # A part that matches nothing in particular (empty,
-                        # or "A &&  && B") would let any line through.
-                        if re.compile(part).search(""):
-                            raise re.error("part '%s' matches an empty line" % part)
+                        # A part that matches nothing in particular (blank,
+                        # "A &&  && B", or one that a space matches: ".")
+                        # would let any line through.
+                        if not part.strip() or re.compile(part).search(" "):
+                            raise re.error("part '%s' matches a blank line" % part)
             except re.error as err:
                 self.errors.append("%s: bad failure pattern '%s': %s" % (where, fields[5], err))
                 continue

@@ -269,7 +269,8 @@ out:
 	}
 	json_close(c, '}');
 	fprintf(stderr, "bench: revoke %s %ux%u: %s\n", src->name, m, n,
-		ret ? strerror(-ret) : "done");
+		ret ? strerror(-ret) :
+		mapped != m * n ? "not every attachment mapped" : "done");
 	free(s.bufs);
 	free(s.handles);
 	free(wall);
