@@ -242,6 +242,61 @@ TEST_F(lc, route_mismatch_one_range)
 	close(buf);
 }
 
+/*
+ * Only a table of bus addresses is kept from the first mapping to the
+ * revoke (exporter/sgt.c): the importer's unmap and map again hand it out
+ * again, DMA still reaches the right bytes through it, and the revoke
+ * frees it with nothing left mapped. A table with a DMA mapping (dma-direct
+ * or an IOVA through the host bridge) is the importer's until its unmap
+ * and is never kept.
+ */
+TEST_F(lc, table_cached_bus_only)
+{
+	bool kept = self->expect == P2PBUF_MAP_BUS_ADDR;
+	struct p2pbuf_exp_attach_state att[2];
+	unsigned char out[DATA_LEN];
+	struct p2pbuf_exp_query q;
+	struct p2pbuf_imp_map m;
+
+	if (!self->can_map)
+		SKIP(return, "no route in this topology: nothing is mapped");
+	EXPECT_EQ(kept ? 1 : 0, state_lines(self->pbdf, "cached-table yes"))
+		TH_LOG("%s: a table %s", imp_map_type_name(self->expect),
+		       kept ? "of bus addresses was not kept" :
+		       "with a DMA mapping was kept");
+	ASSERT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_UNMAP, self->h));
+	ASSERT_EQ(0, lc_query(self->exp, self->buf, &q, att, 2));
+	EXPECT_EQ(0U, att[0].nr_mappings);
+	EXPECT_EQ(kept ? 1 : 0, state_lines(self->pbdf, "cached-table yes"))
+		TH_LOG("the importer's unmap %s", kept ? "freed the kept table" :
+		       "left its DMA mapping behind");
+	ASSERT_EQ(0, imp_map(self->imp, self->h, &m, NULL, 0));
+	EXPECT_MAP_TYPE(self->expect, m.map_type);
+	if (self->engine) {
+		memset(out, 0, sizeof(out));
+		ASSERT_EQ(0, imp_dma(self->imp, self->h, P2PBUF_IMP_DMA_FROM_BUF,
+				     DATA_OFF, out, DATA_LEN));
+		EXPECT_EQ(0, memcmp(self->data, out, DATA_LEN))
+			TH_LOG("the table handed out again reaches other bytes");
+	}
+	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_REVOKE, self->buf));
+	ASSERT_EQ(0, lc_query(self->exp, self->buf, &q, att, 2));
+	EXPECT_EQ(0U, att[0].nr_mappings);
+	EXPECT_EQ(0, state_lines(self->pbdf, "cached-table yes"))
+		TH_LOG("a revoked buffer kept a table of the BAR");
+	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_RESTORE, self->buf));
+	imp_drain_events(self->imp);
+	ASSERT_EQ(0, imp_map(self->imp, self->h, &m, NULL, 0));
+	EXPECT_MAP_TYPE(self->expect, m.map_type);
+	EXPECT_EQ(kept ? 1 : 0, state_lines(self->pbdf, "cached-table yes"));
+	if (self->engine) {
+		memset(out, 0, sizeof(out));
+		ASSERT_EQ(0, imp_dma(self->imp, self->h, P2PBUF_IMP_DMA_FROM_BUF,
+				     DATA_OFF, out, DATA_LEN));
+		EXPECT_EQ(0, memcmp(self->data, out, DATA_LEN));
+	}
+}
+
 /* The exporter caps the delay at 2000 ms (test_attach_delay_ms). */
 #define STALL_ATTACH_MS		2000
 #define STALL_POLL_MS		1500
