@@ -3,11 +3,13 @@
 # make check: install what is missing, build (or reuse) the debug kernel,
 # build modules and tests, boot every topology, run every suite, detect
 # splats, and print one summary ending in "N passed, N failed, N skipped",
-# after a table of where the time went.
+# after a table of where the time went. The boots, the distribution-kernel
+# lanes, the host suites and the detector self-test are independent jobs of
+# one pool, run P2PBUF_PARALLEL at a time, longest first.
 #
 # Environment: P2PBUF_TOPOS (default: all), P2PBUF_SUITES (default: every
 # program in selftests/suites, each in the topologies it names there),
-# P2PBUF_PARALLEL (guests booted at once, default 2), P2PBUF_LINT=0 (no host
+# P2PBUF_PARALLEL (jobs at once, default 2), P2PBUF_LINT=0 (no host
 # suites), P2PBUF_DISTRO=0 (no distribution kernels, lab/distro-kernels),
 # P2PBUF_DETECTORS=0 (no detector self-test,
 # lab/detector-selftest.sh), P2PBUF_CACHE, KSRC, P2PBUF_KPATCHES (patched
@@ -45,24 +47,12 @@ host_suite() {
 	return "$rc"
 }
 
-if [ "${P2PBUF_LINT:-1}" = 1 ]; then
-	lab_log "host suites: lint, in-tree selftests build, DKMS, kernel floor"
-	lab_phase "host: lint" host_suite lint lint.sh || true
-	lab_phase "host: selftests in-tree build" host_suite selftests-intree selftests-intree.sh || true
-	lab_phase "host: dkms" host_suite dkms dkms-check.sh || true
-	lab_phase "host: kernel floor" host_suite floor floor-check.sh || true
-fi
 # The expected-SKIP and expected-failure rules can fail (synthetic results,
 # no boot, a second each).
 echo skips-selftest >> "$results/host/expected.txt"
 "$P2PBUF_TOP/lab/skips_selftest.py" > "$results/host/skips-selftest.ktap" || true
 echo xfail-selftest >> "$results/host/expected.txt"
 "$P2PBUF_TOP/lab/xfail_selftest.py" > "$results/host/xfail-selftest.ktap" || true
-if [ "${P2PBUF_DETECTORS:-1}" = 1 ]; then
-	# Each class of kernel report must fail a run: two short boots.
-	lab_log "host suite: detector self-test"
-	lab_phase "host: detector self-test" host_suite detectors detector-selftest.sh || true
-fi
 [ -n "${P2PBUF_SUITES:-}" ] && export P2PBUF_SUITES_EXPLICIT=1
 suites_all=${P2PBUF_SUITES:-$(suites_list)}
 
@@ -90,41 +80,89 @@ boot_topology() { # TOPO
 	igt_collect "$results" "$topo"
 }
 
-# The igt topology first: it has the longest boot.
-ordered=
-for topo in $topos; do
-	[ "$topo" = "${IGT_TOPO:-}" ] && ordered="$topo $ordered" || ordered="$ordered $topo"
-done
-parallel=${P2PBUF_PARALLEL:-2}
-boots_t0=$(date +%s)
-running=0
-for topo in $ordered; do
-	if [ "$running" -ge "$parallel" ]; then
-		wait -n || true
-		running=$((running - 1))
-	fi
-	boot_topology "$topo" &
-	running=$((running + 1))
-done
-wait || true
-printf 'boots (%s at once), wall clock\t%s\n' "$parallel" "$(($(date +%s) - boots_t0))" >> "$P2PBUF_PHASES"
-
 # The distribution kernels (lab/distro-kernels): the pair installed by DKMS
 # into each suite's root and run on the suite's own kernel, one boot per
-# topology, as results/host/distro-<suite>-<topology>.ktap.
+# topology, as results/host/distro-<suite>-<topology>.ktap. A suite's lanes
+# share its root, so they run one after the other, as one job.
+export P2PBUF_DISTRO_SUITES=${P2PBUF_DISTRO_SUITES:-exporter_test importer_test pair_test vgem_test lifetime_test privilege_test uabi_test demo}
 distro_lane() { # SUITE TOPO
 	echo "distro-$1-$2" >> "$results/host/expected.txt"
 	P2PBUF_TOPO=$2 P2PBUF_RESULTS=$results/distro-$2 \
 		"$P2PBUF_TOP/lab/distro-lane.sh" "$1" > "$results/host/distro-$1-$2.ktap"
 }
+distro_suite() { # SUITE
+	local dtopo
+	for dtopo in $(awk -v s="$1" '$1 == s { $1 = ""; print }' "$P2PBUF_TOP/lab/distro-kernels"); do
+		lab_phase "distribution kernel: $1, $dtopo" distro_lane "$1" "$dtopo" || true
+	done
+}
+
+# One job of the pool below, timed into results/host/jobs.tsv.
+pool_job() { # NAME
+	local t0 rc=0
+	t0=$(date +%s)
+	case "$1" in
+	boot:*) boot_topology "${1#boot:}" ;;
+	lanes:*) distro_suite "${1#lanes:}" ;;
+	host:lint) lab_phase "host: lint" host_suite lint lint.sh ;;
+	host:intree) lab_phase "host: selftests in-tree build" host_suite selftests-intree selftests-intree.sh ;;
+	host:dkms) lab_phase "host: dkms" host_suite dkms dkms-check.sh ;;
+	host:floor) lab_phase "host: kernel floor" host_suite floor floor-check.sh ;;
+	# Each class of kernel report must fail a run: six short boots, one
+	# at a time here, beside the other jobs.
+	host:detectors) P2PBUF_PARALLEL=1 lab_phase "host: detector self-test" host_suite detectors detector-selftest.sh ;;
+	*) lab_log "pool: unknown job $1"; rc=1 ;;
+	esac || rc=$?
+	printf '%s\t%s\n' "$1" "$(($(date +%s) - t0))" >> "$results/host/jobs.tsv"
+	return "$rc"
+}
+
+# The jobs: every boot of the lab kernel, every distribution suite's lanes,
+# the host suites and the detector self-test. None needs another's result.
+jobs=()
+for topo in $topos; do jobs+=("boot:$topo"); done
 if [ "${P2PBUF_DISTRO:-1}" = 1 ]; then
-	export P2PBUF_DISTRO_SUITES=${P2PBUF_DISTRO_SUITES:-exporter_test importer_test pair_test vgem_test lifetime_test privilege_test uabi_test demo}
-	while read -r dsuite dtopos; do
-		case "$dsuite" in '' | '#'*) continue ;; esac
-		for dtopo in $dtopos; do
-			lab_phase "distribution kernel: $dsuite, $dtopo" distro_lane "$dsuite" "$dtopo" || true
-		done
-	done < "$P2PBUF_TOP/lab/distro-kernels"
+	for dsuite in $(awk '$1 !~ /^#/ && NF > 1 { print $1 }' "$P2PBUF_TOP/lab/distro-kernels"); do
+		jobs+=("lanes:$dsuite")
+	done
+fi
+[ "${P2PBUF_DETECTORS:-1}" = 1 ] && jobs+=(host:detectors)
+[ "${P2PBUF_LINT:-1}" = 1 ] && jobs+=(host:lint host:intree host:dkms host:floor)
+
+# Longest first, by the seconds each job took in the last run on this
+# machine ($P2PBUF_CACHE/job-seconds.tsv); a job without a figure keeps its
+# place before those with one, and the igt topology, the longest boot, goes
+# first. P2PBUF_PARALLEL jobs at once (default 2).
+job_secs=$P2PBUF_CACHE/job-seconds.tsv
+ordered=()
+while IFS= read -r j; do ordered+=("$j"); done < <(
+	i=0
+	for j in "${jobs[@]}"; do
+		secs=$(awk -F '\t' -v j="$j" '$1 == j { s = $2 } END { print s }' "$job_secs" 2> /dev/null)
+		[ "$j" = "boot:${IGT_TOPO:-}" ] && secs=999999
+		printf '%s\t%s\t%s\n' "${secs:-99999}" "$i" "$j"
+		i=$((i + 1))
+	done | sort -t "$(printf '\t')" -k1,1nr -k2,2n | cut -f3)
+parallel=${P2PBUF_PARALLEL:-2}
+lab_log "pool, $parallel at once: ${ordered[*]}"
+pool_t0=$(date +%s)
+running=0
+for j in "${ordered[@]}"; do
+	if [ "$running" -ge "$parallel" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	pool_job "$j" &
+	running=$((running + 1))
+done
+wait || true
+printf 'boots, lanes and host suites (%s at once), wall clock\t%s\n' "$parallel" "$(($(date +%s) - pool_t0))" >> "$P2PBUF_PHASES"
+# The next run's order; a partial run (P2PBUF_TOPOS, ...) updates only its jobs.
+if [ -s "$results/host/jobs.tsv" ] && mkdir -p "$P2PBUF_CACHE" 2> /dev/null; then
+	awk -F '\t' 'NR == FNR { new[$1] = $2; next } !($1 in new) { print } END { for (j in new) print j "\t" new[j] }' \
+		"$results/host/jobs.tsv" "$job_secs" 2> /dev/null > "$job_secs.new" ||
+		cp "$results/host/jobs.tsv" "$job_secs.new"
+	mv "$job_secs.new" "$job_secs"
 fi
 
 lab_log "total time $(($(date +%s) - t0)) s"
