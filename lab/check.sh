@@ -121,12 +121,12 @@ pool_job() { # NAME
 # the host suites and the detector self-test. None needs another's result.
 jobs=()
 for topo in $topos; do jobs+=("boot:$topo"); done
+[ "${P2PBUF_DETECTORS:-1}" = 1 ] && jobs+=(host:detectors)
 if [ "${P2PBUF_DISTRO:-1}" = 1 ]; then
 	for dsuite in $(awk '$1 !~ /^#/ && NF > 1 { print $1 }' "$P2PBUF_TOP/lab/distro-kernels"); do
 		jobs+=("lanes:$dsuite")
 	done
 fi
-[ "${P2PBUF_DETECTORS:-1}" = 1 ] && jobs+=(host:detectors)
 [ "${P2PBUF_LINT:-1}" = 1 ] && jobs+=(host:lint host:intree host:dkms host:floor)
 
 # Longest first, by the seconds each job took in the last run on this
@@ -138,8 +138,8 @@ ordered=()
 while IFS= read -r j; do ordered+=("$j"); done < <(
 	i=0
 	for j in "${jobs[@]}"; do
-		secs=$(awk -F '\t' -v j="$j" '$1 == j { s = $2 } END { print s }' "$job_secs" 2> /dev/null)
-		[ "$j" = "boot:${IGT_TOPO:-}" ] && secs=999999
+		secs=$(awk -F '\t' -v j="$j" '$1 == j { s = $2 } END { print s }' "$job_secs" 2> /dev/null) || secs=
+		if [ "$j" = "boot:${IGT_TOPO:-}" ]; then secs=999999; fi
 		printf '%s\t%s\t%s\n' "${secs:-99999}" "$i" "$j"
 		i=$((i + 1))
 	done | sort -t "$(printf '\t')" -k1,1nr -k2,2n | cut -f3)
