@@ -157,8 +157,10 @@ for j in "${ordered[@]}"; do
 done
 wait || true
 printf 'boots, lanes and host suites (%s at once), wall clock\t%s\n' "$parallel" "$(($(date +%s) - pool_t0))" >> "$P2PBUF_PHASES"
-# The next run's order; a partial run (P2PBUF_TOPOS, ...) updates only its jobs.
-if [ -s "$results/host/jobs.tsv" ] && mkdir -p "$P2PBUF_CACHE" 2> /dev/null; then
+# The next run's order, from a run of every suite in every topology only
+# (a job's seconds in a run of a few suites say nothing about the whole).
+if [ -z "${P2PBUF_SUITES_EXPLICIT:-}" ] && [ -z "${P2PBUF_TOPOS:-}" ] &&
+	[ -s "$results/host/jobs.tsv" ] && mkdir -p "$P2PBUF_CACHE" 2> /dev/null; then
 	awk -F '\t' 'NR == FNR { new[$1] = $2; next } !($1 in new) { print } END { for (j in new) print j "\t" new[j] }' \
 		"$results/host/jobs.tsv" "$job_secs" 2> /dev/null > "$job_secs.new" ||
 		cp "$results/host/jobs.tsv" "$job_secs.new"
