@@ -41,7 +41,6 @@ lab_prepare
 # fails the suite (lab/summary.py).
 host_suite() {
 	local rc=0
-	echo "$1" >> "$results/host/expected.txt"
 	"$P2PBUF_TOP/lab/$2" "$KOBJ" > "$results/host/$1.ktap" || rc=$?
 	echo "$rc" > "$results/host/$1.rc"
 	return "$rc"
@@ -86,13 +85,15 @@ boot_topology() { # TOPO
 # share its root, so they run one after the other, as one job.
 export P2PBUF_DISTRO_SUITES=${P2PBUF_DISTRO_SUITES:-exporter_test importer_test pair_test vgem_test lifetime_test privilege_test uabi_test demo}
 distro_lane() { # SUITE TOPO
-	echo "distro-$1-$2" >> "$results/host/expected.txt"
 	P2PBUF_TOPO=$2 P2PBUF_RESULTS=$results/distro-$2 \
 		"$P2PBUF_TOP/lab/distro-lane.sh" "$1" > "$results/host/distro-$1-$2.ktap"
 }
+distro_topos() { # SUITE: its topologies in lab/distro-kernels
+	awk -v s="$1" '$1 == s { $1 = ""; print }' "$P2PBUF_TOP/lab/distro-kernels"
+}
 distro_suite() { # SUITE
 	local dtopo
-	for dtopo in $(awk -v s="$1" '$1 == s { $1 = ""; print }' "$P2PBUF_TOP/lab/distro-kernels"); do
+	for dtopo in $(distro_topos "$1"); do
 		lab_phase "distribution kernel: $1, $dtopo" distro_lane "$1" "$dtopo" || true
 	done
 }
@@ -108,8 +109,8 @@ pool_job() { # NAME
 	host:intree) lab_phase "host: selftests in-tree build" host_suite selftests-intree selftests-intree.sh ;;
 	host:dkms) lab_phase "host: dkms" host_suite dkms dkms-check.sh ;;
 	host:floor) lab_phase "host: kernel floor" host_suite floor floor-check.sh ;;
-	# Each class of kernel report must fail a run: six short boots, one
-	# at a time here, beside the other jobs.
+	# Each class of kernel report must fail a run: six boots, one at a
+	# time here, beside the other jobs.
 	host:detectors) P2PBUF_PARALLEL=1 lab_phase "host: detector self-test" host_suite detectors detector-selftest.sh ;;
 	*) lab_log "pool: unknown job $1"; rc=1 ;;
 	esac || rc=$?
@@ -119,20 +120,33 @@ pool_job() { # NAME
 
 # The jobs: every boot of the lab kernel, every distribution suite's lanes,
 # the host suites and the detector self-test. None needs another's result.
+# Each host suite and lane is written to results/host/expected.txt here,
+# before anything starts, so that a job which never ran or died early is a
+# MISSING suite in the summary, not a smaller total (lab/summary.py).
 jobs=()
+expect_suite() { echo "$1" >> "$results/host/expected.txt"; }
 for topo in $topos; do jobs+=("boot:$topo"); done
-[ "${P2PBUF_DETECTORS:-1}" = 1 ] && jobs+=(host:detectors)
+# igt's run in its topology (lab/igt.sh; igt_prepare set IGT_TOPO).
+[ -z "${IGT_TOPO:-}" ] || expect_suite "igt-$IGT_TOPO"
+if [ "${P2PBUF_DETECTORS:-1}" = 1 ]; then
+	jobs+=(host:detectors)
+	expect_suite detectors
+fi
 if [ "${P2PBUF_DISTRO:-1}" = 1 ]; then
-	for dsuite in $(awk '$1 !~ /^#/ && NF > 1 { print $1 }' "$P2PBUF_TOP/lab/distro-kernels"); do
+	for dsuite in $(awk '$1 !~ /^#/ && NF > 1 && !seen[$1]++ { print $1 }' "$P2PBUF_TOP/lab/distro-kernels"); do
 		jobs+=("lanes:$dsuite")
+		for dtopo in $(distro_topos "$dsuite"); do expect_suite "distro-$dsuite-$dtopo"; done
 	done
 fi
-[ "${P2PBUF_LINT:-1}" = 1 ] && jobs+=(host:lint host:intree host:dkms host:floor)
+if [ "${P2PBUF_LINT:-1}" = 1 ]; then
+	jobs+=(host:lint host:intree host:dkms host:floor)
+	for hs in lint selftests-intree dkms floor; do expect_suite "$hs"; done
+fi
 
-# Longest first, by the seconds each job took in the last run on this
-# machine ($P2PBUF_CACHE/job-seconds.tsv); a job without a figure keeps its
-# place before those with one, and the igt topology, the longest boot, goes
-# first. P2PBUF_PARALLEL jobs at once (default 2).
+# Longest first, by the seconds each job took in the last complete run on
+# this machine ($P2PBUF_CACHE/job-seconds.tsv); a job without a figure keeps
+# its place before those with one, and the igt topology, the longest boot,
+# goes first. P2PBUF_PARALLEL jobs at once (default 2).
 job_secs=$P2PBUF_CACHE/job-seconds.tsv
 ordered=()
 while IFS= read -r j; do ordered+=("$j"); done < <(
@@ -143,7 +157,14 @@ while IFS= read -r j; do ordered+=("$j"); done < <(
 		printf '%s\t%s\t%s\n' "${secs:-99999}" "$i" "$j"
 		i=$((i + 1))
 	done | sort -t "$(printf '\t')" -k1,1nr -k2,2n | cut -f3)
+if [ "${#ordered[@]}" -ne "${#jobs[@]}" ]; then
+	lab_log "pool: ordering gave ${#ordered[@]} of ${#jobs[@]} jobs; keeping the list's order"
+	ordered=("${jobs[@]}")
+fi
 parallel=${P2PBUF_PARALLEL:-2}
+# Background jobs ignore SIGINT: on an interrupt or a TERM stop them all
+# (QEMU, lanes holding their lock) rather than leave them writing results.
+trap 'trap - INT TERM; kill -TERM 0' INT TERM
 lab_log "pool, $parallel at once: ${ordered[*]}"
 pool_t0=$(date +%s)
 running=0
@@ -156,15 +177,21 @@ for j in "${ordered[@]}"; do
 	running=$((running + 1))
 done
 wait || true
-printf 'boots, lanes and host suites (%s at once), wall clock\t%s\n' "$parallel" "$(($(date +%s) - pool_t0))" >> "$P2PBUF_PHASES"
+printf 'pool: boots, lanes, host suites, detectors (%s at once), wall clock\t%s\n' "$parallel" "$(($(date +%s) - pool_t0))" >> "$P2PBUF_PHASES"
 # The next run's order, from a run of every suite in every topology only
 # (a job's seconds in a run of a few suites say nothing about the whole).
+# A failure here (a full disk) costs the order, never the summary.
+save_job_secs() {
+	local tmp
+	tmp=$(mktemp "$job_secs.XXXXXX") || return 1
+	awk -F '\t' 'NR == FNR { new[$1] = $2; next } !($1 in new) { print } END { for (j in new) print j "\t" new[j] }' \
+		"$results/host/jobs.tsv" "$job_secs" > "$tmp" 2> /dev/null ||
+		cp "$results/host/jobs.tsv" "$tmp" || { rm -f "$tmp"; return 1; }
+	mv "$tmp" "$job_secs" || { rm -f "$tmp"; return 1; }
+}
 if [ -z "${P2PBUF_SUITES_EXPLICIT:-}" ] && [ -z "${P2PBUF_TOPOS:-}" ] &&
 	[ -s "$results/host/jobs.tsv" ] && mkdir -p "$P2PBUF_CACHE" 2> /dev/null; then
-	awk -F '\t' 'NR == FNR { new[$1] = $2; next } !($1 in new) { print } END { for (j in new) print j "\t" new[j] }' \
-		"$results/host/jobs.tsv" "$job_secs" 2> /dev/null > "$job_secs.new" ||
-		cp "$results/host/jobs.tsv" "$job_secs.new"
-	mv "$job_secs.new" "$job_secs"
+	save_job_secs || lab_log "pool: could not write $job_secs (the next run keeps the list's order)"
 fi
 
 lab_log "total time $(($(date +%s) - t0)) s"

@@ -14,6 +14,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
 P2PBUF_TOPOS=$topo P2PBUF_SUITES=lab_test P2PBUF_LINT=0 P2PBUF_IGT=1 \
+	P2PBUF_DETECTORS=0 P2PBUF_DISTRO=0 \
 	P2PBUF_IGT_SUITES=igt_canary P2PBUF_IGT_TESTS= P2PBUF_RESULTS=$res \
 	"$P2PBUF_TOP/lab/check.sh" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
