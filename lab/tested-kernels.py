@@ -16,6 +16,11 @@ results/uname-r, results/tainted and one <suite>.ktap per test program);
 the debug lab's topologies as <topology>/ (lab.ktap, <suite>.ktap,
 dmesg.txt, env.sh). One row per kernel release and Debian suite (the lab's
 own debug build as one more row). A lane that failed is a row that says so.
+The debug lab's suites are counted as make check counts them: a failure
+lab/xfail.manifest expects (a vfio-pci defect of the stock kernel, the
+conformance canary's planted ones) is an expected failure, not a failed
+suite; P2PBUF_KPATCHES=1 in the environment reads a patched kernel's run.
+A topology found in two results directories is the later one's.
 
 Map types: "expected" is the topology's P2PBUF_EXPECT_MAP; "seen" only
 what a suite printed (lifecycle_test's "map type X", leak_test's "(X, N
@@ -29,6 +34,9 @@ import glob
 import os
 import re
 import sys
+
+import summary  # lab/summary.py: how make check counts a KTAP file
+import xfail    # lab/xfail.py: the expected failures (lab/xfail.manifest)
 
 TAINT_FLAGS = "PFSRMBUDAWCIOELKXTN"
 RST_BEGIN, RST_END = ".. tested-kernels-begin", ".. tested-kernels-end"
@@ -89,17 +97,25 @@ class Run:
         self.expect = None
         self.seen = set()
         self.evidence = False   # map_type_both_sides passed
-        self.suites = []        # (name, pass, fail, skip)
+        self.suites = []        # (name, pass, fail, skip, xfail)
         self.missing = []       # suites with no KTAP
         self.taint = None
 
-    def read_suites(self, d, names):
+    def read_suites(self, d, names, xfails=None):
+        """Each suite's counts; with @xfails (the debug lab's runs), a
+        failure lab/xfail.manifest expects is counted as make check counts
+        it (summary.parse_ktap()): XFAIL, not a failure."""
         for name in names:
-            text = read(os.path.join(d, name + ".ktap"))
+            path = os.path.join(d, name + ".ktap")
+            text = read(path)
             if text is None:
                 self.missing.append(name)
                 continue
-            self.suites.append((name,) + count_ktap(text))
+            if xfails is None:
+                self.suites.append((name,) + count_ktap(text) + (0,))
+            else:
+                p, f, s, xf, _ = summary.parse_ktap(path, xfails, (self.topo, name))
+                self.suites.append((name, p, f, s - xf, xf))
             for line in text.splitlines():
                 for pat in SEEN_PATTERNS:
                     self.seen.update(pat.findall(line))
@@ -125,9 +141,10 @@ class Run:
         if not self.suites:
             return "none ran"
         ok = sum(1 for s in self.suites if s[2] == 0)
-        p, f, s = (sum(x[i] for x in self.suites) for i in (1, 2, 3))
-        t = "%d/%d suites passed (%d pass, %d fail, %d skip)" % (
-            ok, len(self.suites), p, f, s)
+        p, f, s, xf = (sum(x[i] for x in self.suites) for i in (1, 2, 3, 4))
+        t = "%d/%d suites passed (%d pass, %d fail, %d skip%s)" % (
+            ok, len(self.suites), p, f, s,
+            ", %d expected failures (lab/xfail.manifest)" % xf if xf else "")
         if self.missing:
             t += ", no KTAP: " + " ".join(self.missing)
         return t
@@ -209,7 +226,7 @@ def lane_run(results, ktap_path, suite_dir):
     return suite or "?", kernel or "unknown", cc, run
 
 
-def lab_run(d):
+def lab_run(d, xfails):
     """(kernel, cc, Run) of one topology of the debug lab."""
     run = Run(os.path.basename(d))
     env = read(os.path.join(d, "env.sh"))
@@ -227,7 +244,7 @@ def lab_run(d):
         run.status = "passed"
     run.read_suites(d, [n for n in names.split()
                         if os.path.exists(os.path.join(d, n + ".ktap"))
-                        or failed is None])
+                        or failed is None], xfails)
     if any(s[2] for s in run.suites) and run.status == "passed":
         run.status = "failed (suites)"
     # The guest's end-of-boot record (lab/guest/lib.sh), "tainted N".
@@ -243,10 +260,15 @@ def lab_run(d):
     return kernel, cc, run
 
 
-def collect(results, rows):
-    """Adds the rows of one results directory to ROWS."""
+def collect(results, rows, xfails):
+    """Adds the rows of one results directory to ROWS; a topology a row
+    already has (the same lane in two results directories) is replaced by
+    the later one."""
     def row(kernel, dist):
         return rows.setdefault((kernel, dist), Row(kernel, dist))
+
+    def add(r, run):
+        r.runs = [x for x in r.runs if x.topo != run.topo] + [run]
 
     lanes = {}
     for p in glob.glob(os.path.join(results, "host", "distro-*.ktap")):
@@ -262,7 +284,7 @@ def collect(results, rows):
             results, None if p.startswith("missing:") else p, d)
         r = row(kernel, "Debian " + suite)
         r.cc = r.cc or cc
-        r.runs.append(run)
+        add(r, run)
 
     lab = []
     for d in sorted(glob.glob(os.path.join(results, "*", ""))):
@@ -272,13 +294,14 @@ def collect(results, rows):
             continue
         if not os.path.exists(os.path.join(d, "env.sh")):
             continue
-        lab.append(lab_run(d))
+        lab.append(lab_run(d, xfails))
     if lab:
         # One build for every topology: the release any of them printed.
         r = row(next((k for k, _, _ in lab if k), "lab debug build"),
                 "lab debug build")
         r.cc = next((c for _, c, _ in lab if c), None)
-        r.runs.extend(run for _, _, run in lab)
+        for _, _, run in lab:
+            add(r, run)
 
 
 def rst(rows):
@@ -321,8 +344,11 @@ def main():
     ap.add_argument("--update", metavar="FILE", action="append", default=[])
     a = ap.parse_args()
     found = {}
+    # The stock kernel's expected failures unless P2PBUF_KPATCHES says the
+    # debug lab ran patched (lab/xfail.py, as for make check's summary).
+    xfails = xfail.Manifest()
     for d in a.results:
-        collect(d, found)
+        collect(d, found, xfails)
     if not found:
         sys.exit("tested-kernels.py: no lane or lab results in %s" % " ".join(a.results))
     rows = [found[k] for k in sorted(found, key=lambda k: (k[1], k[0]))]
