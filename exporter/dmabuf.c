@@ -130,6 +130,22 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 	return 0;
 }
 
+/*
+ * Free the bus address table that @attach keeps, if any. Bus addresses
+ * only: no DMA mapping to undo, the provider unused.
+ */
+static void p2pbuf_exp_drop_bus_sgt(struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_exp_attach *state = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+
+	if (!state->bus_sgt)
+		return;
+	p2pbuf_exp_sgt_unmap(attach, state->bus_sgt, false, state->bus_dir);
+	state->bus_sgt = NULL;
+}
+
 static void p2pbuf_exp_detach(struct dma_buf *dmabuf,
 			      struct dma_buf_attachment *attach)
 {
@@ -138,10 +154,8 @@ static void p2pbuf_exp_detach(struct dma_buf *dmabuf,
 	/* The core unlinked the attachment; the importer unmapped it all. */
 	WARN_ON_ONCE(state->nr_mappings);
 	if (state->bus_sgt) {
-		/* Bus addresses only: no DMA mapping, the provider unused. */
 		dma_resv_lock(dmabuf->resv, NULL);
-		p2pbuf_exp_sgt_unmap(attach, state->bus_sgt, false,
-				     state->bus_dir);
+		p2pbuf_exp_drop_bus_sgt(attach);
 		dma_resv_unlock(dmabuf->resv);
 	}
 	kfree(state);
@@ -247,12 +261,14 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 		state->nr_mappings--;
 	/*
 	 * The cached table stays with the attachment until detach, or until
-	 * its last mapping goes while the buffer is revoked.
+	 * its last mapping goes while the buffer is revoked. Only this
+	 * attachment's: a revoke invalidates every attachment, and each one's
+	 * unmap walking all the others made the revoke quadratic in them.
 	 */
 	if (sgt != state->bus_sgt)
 		p2pbuf_exp_sgt_unmap(attach, sgt, state->own_map, dir);
 	else if (buf->revoked && !state->nr_mappings)
-		p2pbuf_exp_drop_cached_sgts(buf);
+		p2pbuf_exp_drop_bus_sgt(attach);
 	/* Last use of @buf by this mapping: a revoke may be waiting for it. */
 	kref_put(&buf->maps, p2pbuf_exp_maps_drained);
 }
@@ -276,11 +292,8 @@ void p2pbuf_exp_drop_cached_sgts(struct p2pbuf_exp_buf *buf)
 	list_for_each_entry(attach, &buf->dmabuf->attachments, node) {
 		struct p2pbuf_exp_attach *state = attach->priv;
 
-		if (!state->bus_sgt || state->nr_mappings)
-			continue;
-		p2pbuf_exp_sgt_unmap(attach, state->bus_sgt, false,
-				     state->bus_dir);
-		state->bus_sgt = NULL;
+		if (!state->nr_mappings)
+			p2pbuf_exp_drop_bus_sgt(attach);
 	}
 }
 
