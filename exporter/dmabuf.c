@@ -133,6 +133,8 @@ static int p2pbuf_exp_attach(struct dma_buf *dmabuf,
 /*
  * Free the bus address table that @attach keeps, if any. Bus addresses
  * only: no DMA mapping to undo, the provider unused.
+ *
+ * Context: the buffer's resv lock held.
  */
 static void p2pbuf_exp_drop_bus_sgt(struct dma_buf_attachment *attach)
 {
@@ -261,13 +263,14 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
 		state->nr_mappings--;
 	/*
 	 * The cached table stays with the attachment until detach, or until
-	 * its last mapping goes while the buffer is revoked. Only this
-	 * attachment's: a revoke invalidates every attachment, and each one's
-	 * unmap walking all the others made the revoke quadratic in them.
+	 * the buffer is revoked: the revoke frees the tables of attachments
+	 * with no mapping left (p2pbuf_exp_drop_cached_sgts()), and an
+	 * attachment still mapped then frees its own here, at its last unmap,
+	 * whichever of its tables that unmap returns.
 	 */
 	if (sgt != state->bus_sgt)
 		p2pbuf_exp_sgt_unmap(attach, sgt, state->own_map, dir);
-	else if (buf->revoked && !state->nr_mappings)
+	if (buf->revoked && !state->nr_mappings)
 		p2pbuf_exp_drop_bus_sgt(attach);
 	/* Last use of @buf by this mapping: a revoke may be waiting for it. */
 	kref_put(&buf->maps, p2pbuf_exp_maps_drained);
@@ -280,6 +283,8 @@ static void p2pbuf_exp_unmap(struct dma_buf_attachment *attach,
  * Frees the cached bus address table of every attachment that has no
  * mapping left, so that a revoked buffer keeps no table of the BAR (and,
  * were a table wrongly taken for bus addresses, no DMA mapping either).
+ * Called once by p2pbuf_exp_revoke(), after dma_buf_invalidate_mappings();
+ * an attachment still mapped then frees its table at its last unmap.
  *
  * Context: the buffer's resv lock held.
  */

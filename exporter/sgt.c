@@ -54,7 +54,8 @@
  * mapping, no IOVA, no reference to the provider. dmabuf.c therefore builds
  * it at an attachment's first mapping, hands the same table to every later
  * mapping of that attachment (as the system dma-heap hands out its
- * per-attachment table) and frees it at detach. This saves the two
+ * per-attachment table) and frees it at detach or once the buffer is
+ * revoked and the attachment unmapped. This saves the two
  * allocations and frees that dma_buf_phys_vec_to_sgt() and
  * dma_buf_free_sgt() cost per map+unmap cycle: docs/bench.rst has the
  * numbers. Tables through the host bridge carry DMA mappings and are built

@@ -188,23 +188,6 @@ TEST_F(lc, route_mismatch)
 	close(buf);
 }
 
-/* Lines of the exporter's debugfs state that contain @word, or -errno. */
-static int state_lines(const char *bdf, const char *word)
-{
-	char path[PATH_MAX], line[512];
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state", bdf);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		n += !!strstr(line, word);
-	fclose(f);
-	return n;
-}
-
 /*
  * The same contradiction with a buffer of one range, which the core's path maps:
  * the table is an IOVA mapping, and caching it as a bus address table (as
@@ -236,7 +219,7 @@ TEST_F(lc, route_mismatch_one_range)
 	ASSERT_EQ(0, ret) TH_LOG("EXPORT or IMPORT: %s", strerror(-ret));
 	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
 	EXPECT_MAP_TYPE(P2PBUF_MAP_HOST_BRIDGE_IOVA, m.map_type);
-	EXPECT_EQ(0, state_lines(self->pbdf, "cached-table yes"))
+	EXPECT_EQ(0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
 		TH_LOG("an IOVA mapping was cached as a bus address table");
 	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
 	close(buf);
@@ -245,10 +228,11 @@ TEST_F(lc, route_mismatch_one_range)
 /*
  * Only a table of bus addresses is kept from the first mapping to the
  * revoke (exporter/sgt.c): the importer's unmap and map again hand it out
- * again, DMA still reaches the right bytes through it, and the revoke
- * frees it with nothing left mapped. A table with a DMA mapping (dma-direct
- * or an IOVA through the host bridge) is the importer's until its unmap
- * and is never kept.
+ * again, DMA still reaches the right bytes through it, and a revoke leaves
+ * no table, whether the importer had unmapped before it or unmaps from its
+ * invalidate callback (revoke_slow_test has an importer that unmaps later).
+ * A table with a DMA mapping (dma-direct or an IOVA through the host
+ * bridge) is the importer's until its unmap and is never kept.
  */
 TEST_F(lc, table_cached_bus_only)
 {
@@ -260,14 +244,14 @@ TEST_F(lc, table_cached_bus_only)
 
 	if (!self->can_map)
 		SKIP(return, "no route in this topology: nothing is mapped");
-	EXPECT_EQ(kept ? 1 : 0, state_lines(self->pbdf, "cached-table yes"))
+	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
 		TH_LOG("%s: a table %s", imp_map_type_name(self->expect),
 		       kept ? "of bus addresses was not kept" :
 		       "with a DMA mapping was kept");
 	ASSERT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_UNMAP, self->h));
 	ASSERT_EQ(0, lc_query(self->exp, self->buf, &q, att, 2));
 	EXPECT_EQ(0U, att[0].nr_mappings);
-	EXPECT_EQ(kept ? 1 : 0, state_lines(self->pbdf, "cached-table yes"))
+	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
 		TH_LOG("the importer's unmap %s", kept ? "freed the kept table" :
 		       "left its DMA mapping behind");
 	ASSERT_EQ(0, imp_map(self->imp, self->h, &m, NULL, 0));
@@ -279,16 +263,25 @@ TEST_F(lc, table_cached_bus_only)
 		EXPECT_EQ(0, memcmp(self->data, out, DATA_LEN))
 			TH_LOG("the table handed out again reaches other bytes");
 	}
+	ASSERT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_UNMAP, self->h));
+	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_REVOKE, self->buf));
+	EXPECT_EQ(0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
+		TH_LOG("a revoke left an unmapped attachment's table of the BAR");
+	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_RESTORE, self->buf));
+	imp_drain_events(self->imp);
+	ASSERT_EQ(0, imp_map(self->imp, self->h, &m, NULL, 0));
+	EXPECT_MAP_TYPE(self->expect, m.map_type);
+	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"));
 	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_REVOKE, self->buf));
 	ASSERT_EQ(0, lc_query(self->exp, self->buf, &q, att, 2));
 	EXPECT_EQ(0U, att[0].nr_mappings);
-	EXPECT_EQ(0, state_lines(self->pbdf, "cached-table yes"))
+	EXPECT_EQ(0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
 		TH_LOG("a revoked buffer kept a table of the BAR");
 	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_RESTORE, self->buf));
 	imp_drain_events(self->imp);
 	ASSERT_EQ(0, imp_map(self->imp, self->h, &m, NULL, 0));
 	EXPECT_MAP_TYPE(self->expect, m.map_type);
-	EXPECT_EQ(kept ? 1 : 0, state_lines(self->pbdf, "cached-table yes"));
+	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"));
 	if (self->engine) {
 		memset(out, 0, sizeof(out));
 		ASSERT_EQ(0, imp_dma(self->imp, self->h, P2PBUF_IMP_DMA_FROM_BUF,

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -150,6 +151,27 @@ static inline int p2pbuf_debugfs_mount(void)
 	    errno != EBUSY)
 		return -errno;
 	return 0;
+}
+
+/*
+ * Lines of p2pbuf_exporter's debugfs state of device @bdf that contain
+ * @word ("cached-table yes", say), or -errno.
+ */
+static inline int p2pbuf_exp_state_lines(const char *bdf, const char *word)
+{
+	char path[PATH_MAX], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state",
+		 bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, word);
+	fclose(f);
+	return n;
 }
 
 /*

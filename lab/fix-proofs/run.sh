@@ -56,7 +56,8 @@ table() {
 14-runtime-pm-not-held	switch	lifecycle_test	lc.runtime_suspend	-	runtime-suspended with an exporter file open
 15-pin-budget-per-file	switch	importer_safety_test	safe.pin_budget_edquot	-	pin_budget_edquot:Expected -EDQUOT
 16-classifier-outside-bar-is-iova	switch	kunit_maptype	global.exporter_rules	-	p2pbuf_exp_maptype: .*, [1-9][0-9]* failed
-17-bus-table-kept-after-revoke	switch	lifecycle_test	lc.table_cached_bus_only	-	a revoked buffer kept a table of the BAR
+17-bus-table-kept-after-revoke	switch	lifecycle_test	lc.table_cached_bus_only	-	a revoke left an unmapped attachment's table of the BAR
+18-late-unmap-keeps-bus-table	switch	revoke_slow_test	hold.revoke_mapping.blocks_until_let_go	-	a late unmap left the revoked buffer a table of the BAR
 EOF
 }
 
