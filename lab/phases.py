@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Print where make check's time went: the host phases lab/check.sh recorded
-(results/host/phases.tsv), then one row per boot: kernel start to init, each
-suite, the igt run, and the whole boot (QEMU start to exit).
+(results/host/phases.tsv), the wall clock and CPU seconds of each job of the
+pool (results/host/jobs.tsv), then one row per boot: kernel start to init,
+each suite, the igt run, and the whole boot (QEMU start to exit).
 
 usage: phases.py RESULTS_ROOT TOPOLOGY...
 """
@@ -17,6 +18,24 @@ def read_int(path):
         return None
 
 
+def print_jobs(path):
+    """The pool's jobs: wall clock and the CPU seconds (user and system) of
+    their processes, QEMU's included. On two cores the pool cannot take less
+    than half their sum, however the jobs are packed."""
+    if not os.path.exists(path):
+        return
+    rows = [line.rstrip("\n").split("\t") for line in open(path)]
+    rows = [r for r in rows if len(r) >= 3 and r[1].isdigit() and r[2].isdigit()]
+    if not rows:
+        return
+    width = max([len(r[0]) for r in rows] + [24])
+    print("\n  %s  %6s  %6s" % ("pool job, most CPU first".ljust(width), "wall", "CPU"))
+    for name, wall, cpu in sorted((r[:3] for r in rows), key=lambda r: -int(r[2])):
+        print("  %s  %6s  %6s" % (name.ljust(width), wall, cpu))
+    total = sum(int(r[2]) for r in rows)
+    print("  %s  %6s  %6d" % ("all jobs".ljust(width), "", total))
+
+
 def main(argv):
     root, topos = argv[1], argv[2:]
     print("\nWhere the time went (seconds, wall clock):")
@@ -26,6 +45,7 @@ def main(argv):
         width = max([len(r[0]) for r in rows] + [10])
         for name, secs in rows:
             print("  %s  %6s" % (name.ljust(width), secs))
+    print_jobs(os.path.join(root, "host", "jobs.tsv"))
 
     suites = []
     per_topo = {}
