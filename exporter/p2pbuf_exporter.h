@@ -195,9 +195,10 @@ struct p2pbuf_exp_buf {
  *	itself does not count); under the dma_resv lock.
  * @bus_sgt: a table that really holds bus addresses (the attach-time
  *	route was BUS_ADDR and the map returned the BAR's bus addresses),
- *	handed out again by every later mapping and freed at detach or when
- *	the buffer is revoked (see exporter/sgt.c); NULL otherwise. Under the
- *	dma_resv lock.
+ *	handed out again by every later mapping and freed at detach or, once
+ *	the buffer is revoked, by the revoke if the attachment has no mapping
+ *	left, else at its last unmap (see exporter/sgt.c); NULL otherwise.
+ *	Under the dma_resv lock.
  * @bus_dir: the direction @bus_sgt was mapped with.
  */
 struct p2pbuf_exp_attach {

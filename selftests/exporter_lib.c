@@ -21,6 +21,8 @@
 #include <linux/udmabuf.h>
 
 #include "exporter_lib.h"
+#define P2PBUF_NO_HARNESS
+#include "p2pbuf_test.h"
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -247,35 +249,19 @@ __u64 exp_bar_phys(const char *bdf, __u32 bar)
 
 int exp_debugfs_bufs(const char *bdf, const char *word)
 {
-	char path[256], line[256];
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state",
-		 bdf);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "buffer ", 7) && (!word || strstr(line, word)))
-			n++;
-	fclose(f);
-	return n;
+	return p2pbuf_exp_state_lines(bdf, "buffer ", word);
 }
 
 long exp_debugfs_refused(const char *bdf, const char *reason)
 {
-	char path[256], line[256], word[64];
+	FILE *f = p2pbuf_exp_state_open(bdf);
+	char line[256], word[64];
 	long n = -ENOENT;
 	const char *p;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state",
-		 bdf);
-	snprintf(word, sizeof(word), " %s ", reason);
-	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	snprintf(word, sizeof(word), " %s ", reason);
 	while (fgets(line, sizeof(line), f)) {
 		p = strstr(line, word);
 		if (!strncmp(line, "refused attaches:", 17) && p)

@@ -219,7 +219,7 @@ TEST_F(lc, route_mismatch_one_range)
 	ASSERT_EQ(0, ret) TH_LOG("EXPORT or IMPORT: %s", strerror(-ret));
 	ASSERT_EQ(0, imp_map(self->imp, h, &m, NULL, 0));
 	EXPECT_MAP_TYPE(P2PBUF_MAP_HOST_BRIDGE_IOVA, m.map_type);
-	EXPECT_EQ(0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
+	EXPECT_EQ(0, p2pbuf_exp_state_lines(self->pbdf, NULL, "cached-table yes"))
 		TH_LOG("an IOVA mapping was cached as a bus address table");
 	EXPECT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h));
 	close(buf);
@@ -244,14 +244,14 @@ TEST_F(lc, table_cached_bus_only)
 
 	if (!self->can_map)
 		SKIP(return, "no route in this topology: nothing is mapped");
-	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
+	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, NULL, "cached-table yes"))
 		TH_LOG("%s: a table %s", imp_map_type_name(self->expect),
 		       kept ? "of bus addresses was not kept" :
 		       "with a DMA mapping was kept");
 	ASSERT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_UNMAP, self->h));
 	ASSERT_EQ(0, lc_query(self->exp, self->buf, &q, att, 2));
 	EXPECT_EQ(0U, att[0].nr_mappings);
-	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
+	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, NULL, "cached-table yes"))
 		TH_LOG("the importer's unmap %s", kept ? "freed the kept table" :
 		       "left its DMA mapping behind");
 	ASSERT_EQ(0, imp_map(self->imp, self->h, &m, NULL, 0));
@@ -265,23 +265,23 @@ TEST_F(lc, table_cached_bus_only)
 	}
 	ASSERT_EQ(0, imp_handle_op(self->imp, P2PBUF_IMP_UNMAP, self->h));
 	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_REVOKE, self->buf));
-	EXPECT_EQ(0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
+	EXPECT_EQ(0, p2pbuf_exp_state_lines(self->pbdf, NULL, "cached-table yes"))
 		TH_LOG("a revoke left an unmapped attachment's table of the BAR");
 	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_RESTORE, self->buf));
 	imp_drain_events(self->imp);
 	ASSERT_EQ(0, imp_map(self->imp, self->h, &m, NULL, 0));
 	EXPECT_MAP_TYPE(self->expect, m.map_type);
-	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"));
+	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, NULL, "cached-table yes"));
 	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_REVOKE, self->buf));
 	ASSERT_EQ(0, lc_query(self->exp, self->buf, &q, att, 2));
 	EXPECT_EQ(0U, att[0].nr_mappings);
-	EXPECT_EQ(0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"))
+	EXPECT_EQ(0, p2pbuf_exp_state_lines(self->pbdf, NULL, "cached-table yes"))
 		TH_LOG("a revoked buffer kept a table of the BAR");
 	EXPECT_EQ(1, lc_revoke(self->exp, P2PBUF_EXP_RESTORE, self->buf));
 	imp_drain_events(self->imp);
 	ASSERT_EQ(0, imp_map(self->imp, self->h, &m, NULL, 0));
 	EXPECT_MAP_TYPE(self->expect, m.map_type);
-	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, "cached-table yes"));
+	EXPECT_EQ(kept ? 1 : 0, p2pbuf_exp_state_lines(self->pbdf, NULL, "cached-table yes"));
 	if (self->engine) {
 		memset(out, 0, sizeof(out));
 		ASSERT_EQ(0, imp_dma(self->imp, self->h, P2PBUF_IMP_DMA_FROM_BUF,

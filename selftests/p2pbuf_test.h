@@ -153,23 +153,32 @@ static inline int p2pbuf_debugfs_mount(void)
 	return 0;
 }
 
-/*
- * Lines of p2pbuf_exporter's debugfs state of device @bdf that contain
- * @word ("cached-table yes", say), or -errno.
- */
-static inline int p2pbuf_exp_state_lines(const char *bdf, const char *word)
+/* p2pbuf_exporter's debugfs state of device @bdf, or NULL with errno set. */
+static inline FILE *p2pbuf_exp_state_open(const char *bdf)
 {
-	char path[PATH_MAX], line[512];
-	int n = 0;
-	FILE *f;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state",
 		 bdf);
-	f = fopen(path, "re");
+	return fopen(path, "re");
+}
+
+/*
+ * Lines of that state starting with @prefix (NULL: any) and containing
+ * @word ("cached-table yes", say; NULL: any), or -errno.
+ */
+static inline int p2pbuf_exp_state_lines(const char *bdf, const char *prefix,
+					 const char *word)
+{
+	FILE *f = p2pbuf_exp_state_open(bdf);
+	char line[512];
+	int n = 0;
+
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		n += !!strstr(line, word);
+		n += (!prefix || !strncmp(line, prefix, strlen(prefix))) &&
+		     (!word || strstr(line, word));
 	fclose(f);
 	return n;
 }

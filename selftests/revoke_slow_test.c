@@ -80,13 +80,10 @@ enum { REF_NO_P2P, REF_NOT_REVOCABLE, REF_REVOKED, REF_NO_ROUTE, REF_NR };
 
 static int refusal_counts(const char *bdf, int n[REF_NR])
 {
-	char path[256], line[256];
+	FILE *f = p2pbuf_exp_state_open(bdf);
 	int found = -ENOENT;
-	FILE *f;
+	char line[256];
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/p2pbuf_exporter/%s/state",
-		 bdf);
-	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
@@ -289,7 +286,7 @@ TEST_F_TIMEOUT(hold, blocks_until_let_go, 120)
 		 * The importer unmapped after the revoke had swept the kept
 		 * tables: that unmap frees its own (exporter/dmabuf.c).
 		 */
-		EXPECT_EQ(0, p2pbuf_exp_state_lines(e->p.pbdf, "cached-table yes"))
+		EXPECT_EQ(0, p2pbuf_exp_state_lines(e->p.pbdf, NULL, "cached-table yes"))
 			TH_LOG("a late unmap left the revoked buffer a table of the BAR");
 	} else if (variant->op == SLOW_OP_CLOSE) {
 		EXPECT_LE(1, exp_debugfs_bufs(e->p.pbdf, "orphaned"));
