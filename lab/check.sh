@@ -100,7 +100,7 @@ distro_suite() { # SUITE
 
 # One job of the pool below, timed into results/host/jobs.tsv.
 pool_job() { # NAME
-	local t0 cpu rc=0
+	local t0 cpu tf rc=0
 	t0=$(date +%s)
 	case "$1" in
 	boot:*) boot_topology "${1#boot:}" ;;
@@ -114,9 +114,15 @@ pool_job() { # NAME
 	host:detectors) P2PBUF_PARALLEL=1 lab_phase "host: detector self-test" host_suite detectors detector-selftest.sh ;;
 	*) lab_log "pool: unknown job $1"; rc=1 ;;
 	esac || rc=$?
-	# The CPU seconds of the job's processes (times' second line: the
-	# children this subshell waited for, QEMU included).
-	cpu=$(times | awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } printf "%d", t + 0.5 }')
+	# The CPU seconds of the job's processes: the second line of times,
+	# the children this subshell waited for (QEMU included). In this
+	# shell, not in a command substitution, whose subshell has none.
+	cpu=0
+	tf=$results/host/times.$BASHPID
+	if times > "$tf" 2> /dev/null; then
+		cpu=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } printf "%d", t + 0.5 }' "$tf") || cpu=0
+		rm -f "$tf"
+	fi
 	printf '%s\t%s\t%s\n' "$1" "$(($(date +%s) - t0))" "${cpu:-0}" >> "$results/host/jobs.tsv"
 	return "$rc"
 }
