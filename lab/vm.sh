@@ -14,7 +14,8 @@
 # Optional: P2PBUF_IVSHMEM_SIZE, the provider's BAR 2 (size of its shared
 # memory, a sparse file, a power of two; default 8G, so that one range can
 # be longer than 4 GiB: conform_test's big_range), P2PBUF_MEM
-# (guest RAM, default 1G), P2PBUF_APPEND (kernel command line), and
+# (guest RAM, default 1G), P2PBUF_SMP (vCPUs, default 2: race_test needs
+# two), P2PBUF_APPEND (kernel command line), and
 # P2PBUF_BENCH_* (handed to the guest for the bench job).
 # Exit status: 0 if the guest finished its job, 124 on timeout, else QEMU's.
 set -euo pipefail
@@ -111,7 +112,7 @@ monitor_relay() { # SOCKET DIR
 }
 
 qemu=(
-	qemu-system-x86_64 $accel -cpu "$TOPO_CPU" -m "${P2PBUF_MEM:-$TOPO_MEM}" -smp 2
+	qemu-system-x86_64 $accel -cpu "$TOPO_CPU" -m "${P2PBUF_MEM:-$TOPO_MEM}" -smp "${P2PBUF_SMP:-2}"
 	-machine q35 -nographic -no-reboot -nic none -vga none
 	-kernel "$KOBJ/arch/x86/boot/bzImage" -append "$append"
 	-object "memory-backend-file,id=m0,size=$ivshmem_size,mem-path=$run/ivshmem0,share=on"
