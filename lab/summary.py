@@ -46,6 +46,33 @@ CONFORM_CHECKS = ["attach_gating", "map_type", "data_both_ways", "revoke_invalid
                   "scm_rights", "close_orders", "kmemleak_cycles"]
 
 
+def nested_failures(lines, most=4, context=12):
+    """The failed results of a nested KTAP block (a host suite's guest suites,
+    lab/distro-lane.sh), each with the last @context lines of its output, as
+    text to append to the parent's FAIL note; "" if none is named there."""
+    out, diag, shown = [], [], 0
+    for line in lines:
+        if line.startswith("#"):
+            if RUN_RE.match(line):
+                diag = []
+            diag.append(line)
+            continue
+        m = RESULT_RE.match(line)
+        if not m:
+            continue
+        status, _, name, directive, _ = m.groups()
+        output, diag = diag, []
+        if status == "ok" or directive == "SKIP":
+            continue
+        shown += 1
+        if shown > most:
+            out.append("    (more failures in the suite's KTAP)")
+            break
+        out.append("    not ok %s" % name)
+        out.extend("      " + d for d in output[-context:])
+    return ("\n" + "\n".join(out)) if out else ""
+
+
 def parse_ktap(path, xf=None, where=None, cells=None):
     """Return (passed, failed, skipped, xfailed, notes) of one KTAP file.
 
@@ -64,9 +91,13 @@ def parse_ktap(path, xf=None, where=None, cells=None):
     plan = None
     numbers = []
     diag = []  # the "#" lines since the last result: the next test's output
+    sub = []  # indented lines since the last result: its nested KTAP
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
+            if line[:1] in (" ", "\t"):
+                sub.append(line.strip())
+                continue
             if line.startswith("#"):
                 # A test's output starts at its "#  RUN": the header lines
                 # and a grandchild's late lines are not the next test's.
@@ -95,6 +126,7 @@ def parse_ktap(path, xf=None, where=None, cells=None):
             status, num, name, directive, reason = m.groups()
             numbers.append(int(num))
             output, diag = diag, []
+            nested, sub = sub, []
             entry = None
             if directive is None and xf is not None:
                 entry = xf.lookup(where[0], where[1], name)
@@ -138,7 +170,7 @@ def parse_ktap(path, xf=None, where=None, cells=None):
                 cells[name] = "FAIL"
             else:
                 failed += 1
-                notes.append("FAIL %s" % name)
+                notes.append("FAIL %s%s" % (name, nested_failures(nested)))
                 cells[name] = "FAIL"
     if plan is None:
         failed += 1
