@@ -48,9 +48,9 @@ FAILURE_LINES = {
     "multi_range": ["# conform_test.c:437:multi_range:Expected 0 (0) == ret (-98)",
                     "# conform_test.c:437:multi_range:map of four ranges: Address already in use",
                     "# multi_range: Test terminated by assertion"],
-    "kmemleak_cycles": ["# conform_test_fd.c:257:kmemleak_cycles:vfio: 48 objects leaked in "
+    "kmemleak_cycles": ["# conform_test_leak.c:228:kmemleak_cycles:vfio: 48 objects leaked in "
                         "16 export and 64 map cycles (kmemleak 12000 ms)",
-                        "# conform_test_fd.c:259:kmemleak_cycles:Expected 0 (0) == leaks (48)",
+                        "# conform_test_leak.c:232:kmemleak_cycles:Expected 0 (0) == leaks (48)",
                         "# kmemleak_cycles: Test failed"],
     "other": ["# conform_test.c:520:multi_range:Expected 0 (0) == conf_dma_check(...) (17)",
               "# conform_test.c:520:multi_range:vfio: device writes at 65024+1024 read back wrong"],

@@ -30,7 +30,9 @@
  *                       nothing fails, no buffer outlives them
  *   kmemleak_cycles     CONF_FULL_CYCLES export-to-close and CONF_CYCLES
  *                       map/unmap cycles leak nothing (no object of the
- *                       check's own process in kmemleak's report)
+ *                       process that ran them in kmemleak's report; the
+ *                       cycles run first, in conform_leak.<exporter>.cycles,
+ *                       and one settle serves all exporters)
  *
  * A check an exporter cannot take part in SKIPs with a reason beginning
  * "n/a:"; lab/summary.py shows the table exporter x check.
@@ -56,6 +58,20 @@
 #define CONF_BIG	((4ULL << 30) + (2ULL << 20))
 
 #define NO_ROUTE "no p2pdma route in this topology: the exporter or the map refuses (P2PBUF_EXPECT_MAP=NOT_SUPPORTED)"
+
+/*
+ * kmemleak_cycles in two parts, so that one kmemleak settle serves every
+ * exporter (conform_test_leak.c): this fixture does each exporter's cycles
+ * in a process of its own, then conform's kmemleak_cycles judges what that
+ * process left. Declared first: the harness runs fixtures in the order they
+ * are declared. Its data is conform's setup (struct _test_data_conform,
+ * declared next), allocated.
+ */
+#ifndef CONF_CANARY
+FIXTURE(conform_leak) {
+	struct _test_data_conform *c;
+};
+#endif
 
 FIXTURE(conform) {
 	const struct conf_exporter *ex;
@@ -112,9 +128,16 @@ static bool conf_avoided(const char *exporter, const char *check)
 	return conf_in_list(list, name);
 }
 
-FIXTURE_SETUP(conform)
+/*
+ * The setup of check @check of exporter @ex into @self (@planted: the
+ * canary's checks, NULL for a real exporter); it SKIPs and ASSERTs as a
+ * fixture setup does.
+ */
+static void conf_setup(struct __test_metadata *_metadata,
+		       struct _test_data_conform *self,
+		       const struct conf_exporter *ex, const char *check,
+		       const char *planted)
 {
-	const struct conf_exporter *ex = variant->ex;
 	const char *e = p2pbuf_env("P2PBUF_EXPECT_MAP");
 	char why[160];
 	int ret;
@@ -123,16 +146,16 @@ FIXTURE_SETUP(conform)
 	self->ex = ex;
 	self->priv = NULL;
 	self->imp = -1;
-	if (conf_avoided(ex->name, _metadata->name))
+	if (conf_avoided(ex->name, check))
 		SKIP(return, "avoided: known upstream defect on this kernel (lab/xfail.manifest)");
 	/*
 	 * The canary fails on purpose: it runs in the lab, whose
 	 * lab/xfail.manifest expects those failures, and SKIPs elsewhere
 	 * (run_kselftest.sh lists every program of selftests/suites).
 	 */
-	if (variant->planted && !p2pbuf_in_lab())
+	if (planted && !p2pbuf_in_lab())
 		SKIP(return, "canary: runs only in the p2pbuf lab (P2PBUF_LAB=1)");
-	if (variant->planted && !conf_in_list(variant->planted, _metadata->name))
+	if (planted && !conf_in_list(planted, check))
 		SKIP(return, "n/a: canary: nothing planted for this check");
 	self->imp = imp_open(self->ibdf, sizeof(self->ibdf));
 	if (self->imp < 0)
@@ -161,13 +184,25 @@ FIXTURE_SETUP(conform)
 	}
 }
 
-FIXTURE_TEARDOWN(conform)
+/* Undo conf_setup(). */
+static void conf_teardown(struct __test_metadata *_metadata,
+			  struct _test_data_conform *self)
 {
 	TH_LOG("%s: %lld ms", self->ex->name, imp_now_ms() - self->t0);
 	if (self->priv)
 		self->ex->close(self->priv);
 	if (self->imp >= 0)
 		close(self->imp);
+}
+
+FIXTURE_SETUP(conform)
+{
+	conf_setup(_metadata, self, variant->ex, _metadata->name, variant->planted);
+}
+
+FIXTURE_TEARDOWN(conform)
+{
+	conf_teardown(_metadata, self);
 }
 
 /*
@@ -544,68 +579,8 @@ TEST_F_TIMEOUT(conform, close_owner, 120)
 	close(buf);
 }
 
-TEST_F_TIMEOUT(conform, multi_range, 120)
-{
-	struct p2pbuf_imp_map m;
-	unsigned int i;
-	int buf, ret;
-	__u32 h;
-
-	if (conf_na(self, CONF_CAP_MULTI_RANGE))
-		SKIP(return, "n/a: %s", conf_na(self, CONF_CAP_MULTI_RANGE));
-	if (!self->routed)
-		SKIP(return, NO_ROUTE);
-	buf = conf_buf(self, 4, CONF_LEN);
-	ASSERT_LE(0, buf) TH_LOG("create: %s", strerror(-buf));
-	ret = conf_import_map(self, self->imp, buf, &h, &m);
-	ASSERT_EQ(0, ret) TH_LOG("map of four ranges: %s", strerror(-ret));
-	EXPECT_EQ(4 * CONF_LEN, m.length);
-	TH_LOG("%s: %u DMA segments, %s", self->ex->name, m.nr_segs,
-	       imp_map_type_name(m.map_type));
-	/*
-	 * The first and the last bytes, and across every boundary between
-	 * ranges: each byte where its range lies (probes, see CONF_PROBE).
-	 */
-	conf_expect_data(_metadata, self, self->imp, h, 0, 1024, 7);
-	for (i = 1; i < 4; i++)
-		conf_expect_data(_metadata, self, self->imp, h,
-				 i * CONF_LEN - 512, 1024, 7 + 2 * i);
-	conf_expect_data(_metadata, self, self->imp, h, 4 * CONF_LEN - 1024,
-			 1024, 15);
-	close(buf);
-}
-
-TEST_F_TIMEOUT(conform, big_range, 120)
-{
-	struct p2pbuf_imp_map m;
-	__u64 space = self->ex->space(self->priv);
-	int buf, ret;
-	__u32 h;
-
-	if (space < CONF_BIG + CONF_GAP && !(self->ex->caps & CONF_CAP_P2P))
-		SKIP(return,
-		     "%s: the adapter's system memory is %llu MiB (4 GiB pinned is too much)",
-		     self->ex->name, (unsigned long long)space >> 20);
-	if (space < CONF_BIG + CONF_GAP)
-		SKIP(return,
-		     "%s: %llu MiB of memory, the check needs %llu MiB (P2PBUF_IVSHMEM_SIZE=8G)",
-		     self->ex->name, (unsigned long long)space >> 20,
-		     CONF_BIG >> 20);
-	if (!self->routed)
-		SKIP(return, NO_ROUTE);
-	buf = conf_buf(self, 1, CONF_BIG);
-	ASSERT_LE(0, buf) TH_LOG("create of %llu bytes: %s", CONF_BIG,
-				 strerror(-buf));
-	ret = conf_import_map(self, self->imp, buf, &h, &m);
-	ASSERT_EQ(0, ret) TH_LOG("map of %llu bytes: %s", CONF_BIG, strerror(-ret));
-	EXPECT_EQ(CONF_BIG, m.length);
-	TH_LOG("%s: %u DMA segments", self->ex->name, m.nr_segs);
-	conf_expect_data(_metadata, self, self->imp, h, 0, 4096, 13);
-	conf_expect_data(_metadata, self, self->imp, h, (4ULL << 30) - 2048, 4096, 15);
-	conf_expect_data(_metadata, self, self->imp, h, CONF_BIG - 4096, 4096, 17);
-	close(buf);
-}
-
+#include "conform_test_range.c"
 #include "conform_test_fd.c"
+#include "conform_test_leak.c"
 
 TEST_HARNESS_MAIN

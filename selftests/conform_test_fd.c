@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * conform_test, the checks of file descriptors and lifetimes: the buffer
- * passed to another process, closes in every order, and kmemleak over map
- * cycles. Part of conform_test.c (the harness allows one translation unit),
- * not a program of its own.
+ * passed to another process and closes in every order. Part of
+ * conform_test.c (the harness allows one translation unit), not a program
+ * of its own.
  */
 
 /* Send @fd over the unix socket @sock; 0 or -errno. */
@@ -175,93 +175,4 @@ TEST_F_TIMEOUT(conform, close_orders, 60)
 	self->ex->close(self->priv);
 	self->priv = NULL;
 	EXPECT_EQ(self->dmabufs, p2pbuf_count_dmabufs(self->ex->exp_name));
-}
-
-/*
- * Objects kmemleak reports as leaked that this process allocated (the
- * "pid" of its report: every check runs in a process of its own) through
- * the exporter's functions, the dma-buf core or p2pbuf_importer; or -errno.
- * Leaks of earlier checks, whenever kmemleak reports them, are not counted.
- */
-static int conf_leaks(const struct conf_exporter *ex)
-{
-	static const char * const core[] = {
-		"dma_buf_", "sg_alloc_table", "p2pbuf_imp_", NULL,
-	};
-	int n = 0, ours = 0, framed = 0, i;
-	char line[512], pid[32];
-	FILE *f;
-
-	f = fopen("/sys/kernel/debug/kmemleak", "re");
-	if (!f)
-		return -errno;
-	snprintf(pid, sizeof(pid), " pid %d,", getpid());
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "unreferenced object", 19)) {
-			n += ours && framed;
-			ours = 0;
-			framed = 0;
-		} else if (strstr(line, "comm \"")) {
-			ours = !!strstr(line, pid);
-		} else {
-			for (i = 0; ex->leak_frames[i]; i++)
-				framed |= !!strstr(line, ex->leak_frames[i]);
-			for (i = 0; core[i]; i++)
-				framed |= !!strstr(line, core[i]);
-		}
-	}
-	n += ours && framed;
-	fclose(f);
-	return n;
-}
-
-/* Export, import, map, unmap, release, close: 0 or the failed step's -errno. */
-static int conf_full_cycle(struct _test_data_conform *self)
-{
-	struct p2pbuf_imp_map m;
-	int buf, ret;
-	__u32 h;
-
-	buf = conf_buf(self, 1, CONF_LEN);
-	if (buf < 0)
-		return buf;
-	ret = conf_import_map(self, self->imp, buf, &h, &m);
-	if (!ret)
-		ret = imp_handle_op(self->imp, P2PBUF_IMP_UNMAP, h);
-	if (!ret)
-		ret = imp_handle_op(self->imp, P2PBUF_IMP_RELEASE, h);
-	close(buf);
-	return ret;
-}
-
-TEST_F_TIMEOUT(conform, kmemleak_cycles, 120)
-{
-	unsigned int type = P2PBUF_MAP_UNKNOWN, segs, i;
-	int buf, leaks, ret;
-	long long t0;
-
-	if (!self->routed)
-		SKIP(return, NO_ROUTE);
-	if (access("/sys/kernel/debug/kmemleak", W_OK))
-		p2pbuf_feature_missing(return, "kmemleak not available: no verdict on leaks");
-	for (i = 0; i < CONF_FULL_CYCLES; i++) {
-		ret = conf_full_cycle(self);
-		ASSERT_EQ(0, ret) TH_LOG("export/import cycle %u: %s", i,
-					 strerror(-ret));
-	}
-	buf = conf_buf(self, 1, CONF_LEN);
-	ASSERT_LE(0, buf) TH_LOG("create: %s", strerror(-buf));
-	ret = imp_map_cycles(self->ibdf, buf, CONF_CYCLES, NULL, NULL, &type,
-			     &segs);
-	close(buf);
-	ASSERT_EQ(0, ret) TH_LOG("map_cycles: %s", strerror(-ret));
-	EXPECT_MAP_TYPE(self->expect, type);
-	t0 = imp_now_ms();
-	ASSERT_EQ(0, p2pbuf_kmemleak_settle());
-	leaks = conf_leaks(self->ex);
-	ASSERT_LE(0, leaks);
-	TH_LOG("%s: %d objects leaked in %u export and %u map cycles (kmemleak %lld ms)",
-	       self->ex->name, leaks, CONF_FULL_CYCLES, CONF_CYCLES,
-	       imp_now_ms() - t0);
-	EXPECT_EQ(0, leaks);
 }
