@@ -16,6 +16,9 @@
 # planted leak, so it is switched off in detect-b; DMA-API debug is
 # switched off in that boot by dma_debug=off. detect-c also proves that a
 # p2pbuf revoke past its bound fails the run, and detect-f ends in a panic.
+# detect-a and detect-c boot as a topology's check does; b, d, e and f,
+# whose reports need neither p2pbuf's modules nor a kmemleak scan, load only
+# the module and run the probe (vm.sh's job "detect").
 # Each boot's results are judged by lab/summary.py like any topology's and
 # must fail, naming each provoked class; the boots' logs stay in
 # $P2PBUF_RESULTS/detectors/<boot>/ (default: results/detectors). The boots
@@ -53,15 +56,21 @@ BOOT_D="lockdep_safe_unsafe"
 BOOT_E="lockdep_irq_inversion"
 BOOT_F="lockdep_nest panic"
 
-# boot NAME APPEND REQUESTS [SUITE]: one boot; summary.py's verdict in
-# NAME/summary.txt and its exit status in NAME/summary.rc.
+# boot NAME APPEND REQUESTS [SUITE] [JOB]: one boot; summary.py's verdict in
+# NAME/summary.txt and its exit status in NAME/summary.rc. JOB "check" (the
+# default) boots as a topology's check does: p2pbuf's modules bound,
+# kmemleak scanned at the start and the end (boot A's planted leak is found
+# by the closing scan; boot C's canary needs the exporter); "detect" loads
+# only the provoking module and runs the probe (lab/guest/lib.sh,
+# guest_job_detect), for the boots whose reports are in the kernel log and
+# the end-of-boot state alone.
 boot() {
-	local name=$1 append=$2 reqs=$3 suite=${4:-detector_probe} rc=0
+	local name=$1 append=$2 reqs=$3 suite=${4:-detector_probe} job=${5:-check} rc=0
 	rm -rf "${res:?}/$name"
-	lab_log "detectors: boot $name: $suite $reqs${append:+ ($append)}"
+	lab_log "detectors: boot $name ($job): $suite $reqs${append:+ ($append)}"
 	P2PBUF_SUITES=$suite P2PBUF_DETECT=$reqs P2PBUF_APPEND=$append \
 		P2PBUF_EXTRA_MODULES=$modout/p2pbuf_lab_detect.ko P2PBUF_BOOT_TIMEOUT=${P2PBUF_DETECT_TIMEOUT:-900} \
-		"$P2PBUF_TOP/lab/vm.sh" switch check "$res/$name" >&2 || rc=$?
+		"$P2PBUF_TOP/lab/vm.sh" switch "$job" "$res/$name" >&2 || rc=$?
 	[ "$rc" -eq 0 ] || echo "guest did not finish (status $rc)" > "$res/$name/boot-failed"
 	rc=0
 	# shellcheck disable=SC2086 # SUITE may name more than one
@@ -128,20 +137,20 @@ t0=$(date +%s)
 if [ "${P2PBUF_PARALLEL:-2}" -ge 2 ]; then
 	boot detect-a "" "$BOOT_A" &
 	boot detect-c "" "$BOOT_C" "$SUITES_C" &
-	boot detect-b "$APPEND_B" "$BOOT_B"
+	boot detect-b "$APPEND_B" "$BOOT_B" detector_probe detect
 	wait
 	# Short boots, none timed: one lockdep report each.
-	boot detect-d "" "$BOOT_D" &
-	boot detect-e "" "$BOOT_E" &
-	boot detect-f "" "$BOOT_F"
+	boot detect-d "" "$BOOT_D" detector_probe detect &
+	boot detect-e "" "$BOOT_E" detector_probe detect &
+	boot detect-f "" "$BOOT_F" detector_probe detect
 	wait
 else
 	boot detect-a "" "$BOOT_A"
-	boot detect-b "$APPEND_B" "$BOOT_B"
+	boot detect-b "$APPEND_B" "$BOOT_B" detector_probe detect
 	boot detect-c "" "$BOOT_C" "$SUITES_C"
-	boot detect-d "" "$BOOT_D"
-	boot detect-e "" "$BOOT_E"
-	boot detect-f "" "$BOOT_F"
+	boot detect-d "" "$BOOT_D" detector_probe detect
+	boot detect-e "" "$BOOT_E" detector_probe detect
+	boot detect-f "" "$BOOT_F" detector_probe detect
 fi
 lab_log "detectors: boots took $(($(date +%s) - t0)) s"
 

@@ -6,7 +6,8 @@
 #
 # JOB is what lab/guest/init.sh does: "check" (run the suites), "shell"
 # (interactive shell on the serial console), "harness-selftest", "demo",
-# "bench". The
+# "bench", "detect" (the detector self-test's short boots: its module and
+# probe only). The
 # guest gets the host's root filesystem read-only over virtio-9p (as virtme
 # does) and RESULTS_DIR writable as the 9p tag "results". Needs in the
 # environment: KOBJ (kernel build tree), P2PBUF_MODDIR (built modules),

@@ -44,6 +44,9 @@ shell)
 harness-selftest)
 	guest_job_check
 	;;
+detect)
+	guest_job_detect
+	;;
 demo)
 	"$P2PBUF_TOP/lab/demo.sh" guest
 	;;
