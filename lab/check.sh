@@ -82,7 +82,11 @@ boot_topology() { # TOPO
 # The distribution kernels (lab/distro-kernels): the pair installed by DKMS
 # into each suite's root and run on the suite's own kernel, one boot per
 # topology, as results/host/distro-<suite>-<topology>.ktap. A suite's lanes
-# share its root, so they run one after the other, as one job.
+# share its root, so they run one after the other, as one job; the first
+# installs the pair and builds the suites, the others of the run use that
+# (P2PBUF_DISTRO_BUILD_ID, lab/distro-lane.sh): the build does not depend on
+# the topology.
+export P2PBUF_DISTRO_BUILD_ID=${P2PBUF_DISTRO_BUILD_ID:-check-$(date +%s)-$$}
 export P2PBUF_DISTRO_SUITES=${P2PBUF_DISTRO_SUITES:-exporter_test importer_test pair_test vgem_test lifetime_test privilege_test uabi_test demo}
 distro_lane() { # SUITE TOPO
 	P2PBUF_TOPO=$2 P2PBUF_RESULTS=$results/distro-$2 \

@@ -191,13 +191,34 @@ modules_check() {
 		in_root modprobe -S "$krel" --show-depends "$m" || return 1
 	done
 }
-if ! step "dkms add p2pbuf/$ver (git archive $rev in /usr/src/p2pbuf-$ver)" dkms_add; then
-	skip_rest "dkms add failed"
+# P2PBUF_DISTRO_BUILD_ID (make check: one per run): the DKMS install and the
+# suites' build of an earlier lane of the same suite in the same run, of the
+# same tree and suites, serve this lane too; each of those steps is then a
+# SKIP naming that lane, and only the check of the installed modules runs.
+# The stamp lives beside the suites' build, which selftests_build() clears.
+stamp=$root/var/lib/p2pbuf-lane/build-stamp
+tree=$(git -C "$P2PBUF_TOP" rev-parse "$rev^{tree}")
+want="${P2PBUF_DISTRO_BUILD_ID:-} $tree $krel $suites"
+built_by=
+if [ -n "${P2PBUF_DISTRO_BUILD_ID:-}" ] && [ -f "$stamp" ] &&
+	[ "$(sed -n 2p "$stamp")" = "$want" ]; then
+	built_by=$(sed -n 1p "$stamp")
 fi
-if ! step "dkms build p2pbuf/$ver -k $krel ($kcc)" dkms_build; then
-	skip_rest "dkms build failed"
+reused() { step_skip "$1" "once per suite and run: built by this run's $built_by lane (tree ${tree:0:12})"; }
+if [ -n "$built_by" ]; then
+	reused "dkms add p2pbuf/$ver (git archive $rev in /usr/src/p2pbuf-$ver)"
+	reused "dkms build p2pbuf/$ver -k $krel ($kcc)"
+	reused "dkms install p2pbuf/$ver -k $krel"
+else
+	if ! step "dkms add p2pbuf/$ver (git archive $rev in /usr/src/p2pbuf-$ver)" dkms_add; then
+		skip_rest "dkms add failed"
+	fi
+	if ! step "dkms build p2pbuf/$ver -k $krel ($kcc)" dkms_build; then
+		skip_rest "dkms build failed"
+	fi
+	step "dkms install p2pbuf/$ver -k $krel" in_root dkms install "p2pbuf/$ver" -k "$krel" ||
+		skip_rest "dkms install failed"
 fi
-step "dkms install p2pbuf/$ver -k $krel" in_root dkms install "p2pbuf/$ver" -k "$krel" || skip_rest "dkms install failed"
 step "modules: vermagic $krel, built by $kcc, modprobe resolves the DKMS build" modules_check
 
 # --- 3. the suites, built in the root with the kernel's gcc against the
@@ -226,7 +247,12 @@ selftests_build() {
 		;;
 	esac
 }
-step "selftests built in the root with $kcc: $suites" selftests_build || skip_rest "selftest build failed"
+if [ -n "$built_by" ]; then
+	reused "selftests built in the root with $kcc: $suites"
+else
+	step "selftests built in the root with $kcc: $suites" selftests_build || skip_rest "selftest build failed"
+	[ -z "${P2PBUF_DISTRO_BUILD_ID:-}" ] || printf '%s\n%s\n' "$topo" "$want" > "$stamp"
+fi
 
 # --- 4. the initramfs: busybox, the 9p modules (decompressed; the kernel
 # may not decompress modules itself), an /init that mounts the root and the
