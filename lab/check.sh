@@ -86,7 +86,8 @@ boot_topology() { # TOPO
 # installs the pair and builds the suites, the others of the run use that
 # (P2PBUF_DISTRO_BUILD_ID, lab/distro-lane.sh): the build does not depend on
 # the topology.
-export P2PBUF_DISTRO_BUILD_ID=${P2PBUF_DISTRO_BUILD_ID:-check-$(date +%s)-$$}
+P2PBUF_DISTRO_BUILD_ID=check-$(date +%s%N)-$$
+export P2PBUF_DISTRO_BUILD_ID
 export P2PBUF_DISTRO_SUITES=${P2PBUF_DISTRO_SUITES:-exporter_test importer_test pair_test vgem_test lifetime_test privilege_test uabi_test demo}
 distro_lane() { # SUITE TOPO
 	P2PBUF_TOPO=$2 P2PBUF_RESULTS=$results/distro-$2 \

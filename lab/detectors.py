@@ -443,6 +443,18 @@ def _why(d, rx, default):
     return line or default
 
 
+def _job(d):
+    """The guest job of a boot (P2PBUF_JOB of its env.sh, lab/vm.sh), or None."""
+    try:
+        with open(os.path.join(d, "env.sh"), errors="replace") as f:
+            for line in f:
+                if line.startswith("P2PBUF_JOB="):
+                    return line.strip().split("=", 1)[1]
+    except OSError:
+        pass
+    return None
+
+
 def end_of_boot(d):
     """Findings [(class, text)] from a boot's detectors.txt, or [] without one."""
     p = os.path.join(d, "detectors.txt")
@@ -470,6 +482,14 @@ def end_of_boot(d):
         out.append((KMEMLEAK_OFF, "kmemleak is %s at the end of the boot (its debugfs file "
                     "refuses commands); why: %s" %
                     (v, _why(d, KMEMLEAK_OFF_WHY, "no reason in the log"))))
+    # A check boot ends with kmemleak's closing scan into kmemleak.txt
+    # (lab/guest/lib.sh, guest_teardown): without that file no leak of the
+    # boot was looked for. The detector self-test's "detect" boots scan
+    # nothing on purpose.
+    if (v == "on" and _job(d) in ("check", "harness-selftest") and
+            not os.path.exists(os.path.join(d, "kmemleak.txt"))):
+        out.append((KMEMLEAK_ERR, "kmemleak is on, but the boot left no kmemleak.txt: "
+                    "its closing scan did not run"))
     v = state.get("hung_task_detect_count", "0")
     if v not in ("0", "missing"):
         out.append((HUNG, "hung_task_detect_count = %s" % v))
@@ -527,6 +547,28 @@ def check_taint():
     return ok
 
 
+def check_kmemleak_report():
+    """A check boot without kmemleak.txt fails as a kmemleak error; with it,
+    or a detect boot without it, passes."""
+    ok = True
+    for job, report, fails in (("check", False, KMEMLEAK_ERR), ("check", True, None),
+                               ("detect", False, None)):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "detectors.txt"), "w") as f:
+                f.write("debug_locks 1\ndma_api_disabled N\nkmemleak on\ntainted 0\n"
+                        "softlockup_count 0\n")
+            with open(os.path.join(d, "env.sh"), "w") as f:
+                f.write("P2PBUF_JOB=%s\n" % job)
+            if report:
+                open(os.path.join(d, "kmemleak.txt"), "w").close()
+            got = [c for c, _ in end_of_boot(d)]
+        if got != ([fails] if fails else []):
+            print("# job %s, kmemleak.txt %s: %s" %
+                  (job, "present" if report else "missing", got or "passes"))
+            ok = False
+    return ok
+
+
 def check(src=None):
     """Every sample is classified by its own entry, no ignored line is a
     report, and (with @src, a kernel tree) every cited format string is
@@ -557,6 +599,7 @@ def check(src=None):
             print("# %r is not a report but classified as %s (%s)" % ((line,) + REPORTS[j][:2]))
             bad += 1
     bad += not check_taint()
+    bad += not check_kmemleak_report()
     classes = sorted({r[0] for r in REPORTS})
     print("# %d patterns in %d classes%s: %s" %
           (len(REPORTS), len(classes), ", format strings checked in " + src if src else "",

@@ -149,6 +149,8 @@ ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$P2PBUF_TOP/dkms.conf")
 
 # --- 2. DKMS, as README.md has it
 dkms_add() {
+	# Whatever install a stamp vouched for is about to go.
+	rm -f "$stamp"
 	# What an earlier run left: removed as a user upgrading would.
 	if in_root dkms status -m p2pbuf | grep -q .; then
 		in_root dkms remove "p2pbuf/$ver" --all || return 1
@@ -195,13 +197,23 @@ modules_check() {
 # suites' build of an earlier lane of the same suite in the same run, of the
 # same tree and suites, serve this lane too; each of those steps is then a
 # SKIP naming that lane, and only the check of the installed modules runs.
-# The stamp lives beside the suites' build, which selftests_build() clears.
+# The stamp (that lane's topology; the id, tree, kernel and suites; the
+# installed modules' srcversions) is removed when an install begins and
+# cleared with the suites' build, and a lane that ran in between (make
+# bench, make distro-check, another run) changed the srcversions.
 stamp=$root/var/lib/p2pbuf-lane/build-stamp
 tree=$(git -C "$P2PBUF_TOP" rev-parse "$rev^{tree}")
 want="${P2PBUF_DISTRO_BUILD_ID:-} $tree $krel $suites"
+# The srcversion of each installed module, as modprobe finds it.
+installed() {
+	local m
+	for m in p2pbuf_exporter p2pbuf_importer; do
+		printf '%s=%s ' "$m" "$(in_root modinfo -k "$krel" -F srcversion "$m" 2> /dev/null)"
+	done
+}
 built_by=
 if [ -n "${P2PBUF_DISTRO_BUILD_ID:-}" ] && [ -f "$stamp" ] &&
-	[ "$(sed -n 2p "$stamp")" = "$want" ]; then
+	[ "$(sed -n 2p "$stamp")" = "$want" ] && [ "$(sed -n 3p "$stamp")" = "$(installed)" ]; then
 	built_by=$(sed -n 1p "$stamp")
 fi
 reused() { step_skip "$1" "once per suite and run: built by this run's $built_by lane (tree ${tree:0:12})"; }
@@ -251,7 +263,7 @@ if [ -n "$built_by" ]; then
 	reused "selftests built in the root with $kcc: $suites"
 else
 	step "selftests built in the root with $kcc: $suites" selftests_build || skip_rest "selftest build failed"
-	[ -z "${P2PBUF_DISTRO_BUILD_ID:-}" ] || printf '%s\n%s\n' "$topo" "$want" > "$stamp"
+	[ -z "${P2PBUF_DISTRO_BUILD_ID:-}" ] || printf '%s\n%s\n%s\n' "$topo" "$want" "$(installed)" > "$stamp"
 fi
 
 # --- 4. the initramfs: busybox, the 9p modules (decompressed; the kernel

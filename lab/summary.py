@@ -48,10 +48,12 @@ CONFORM_CHECKS = ["attach_gating", "map_type", "data_both_ways", "revoke_invalid
 
 def nested_failures(lines, most=4, context=12):
     """The failed results of a nested KTAP block (a host suite's guest suites,
-    lab/distro-lane.sh), each with the last @context lines of its output, as
-    text to append to the parent's FAIL note; "" if none is named there."""
+    lab/distro-lane.sh), each with its output, as text to append to the
+    parent's FAIL note; "" if none is named there. A kselftest-harness test
+    prints its output before its result (from its "#  RUN" on), the lab's
+    own steps (lab.ktap) after it: both, the last @context lines."""
     out, diag, shown = [], [], 0
-    for line in lines:
+    for i, line in enumerate(lines):
         if line.startswith("#"):
             if RUN_RE.match(line):
                 diag = []
@@ -61,15 +63,20 @@ def nested_failures(lines, most=4, context=12):
         if not m:
             continue
         status, _, name, directive, _ = m.groups()
-        output, diag = diag, []
+        before, diag = diag, []
         if status == "ok" or directive == "SKIP":
             continue
+        after = []
+        for follow in lines[i + 1:]:
+            if not follow.startswith("#") or RUN_RE.match(follow):
+                break
+            after.append(follow)
         shown += 1
         if shown > most:
             out.append("    (more failures in the suite's KTAP)")
             break
         out.append("    not ok %s" % name)
-        out.extend("      " + d for d in output[-context:])
+        out.extend("      " + d for d in (before + after)[-context:])
     return ("\n" + "\n".join(out)) if out else ""
 
 

@@ -176,11 +176,17 @@ FIXTURE_SETUP(conform_leak)
 
 FIXTURE_TEARDOWN(conform_leak)
 {
+	unsigned int i;
+
 	if (!self->c)
 		return;
 	if (self->c->ex)
 		conf_teardown(_metadata, self->c);
 	free(self->c);
+	/* The exporter's close allocates and frees too: age from here. */
+	for (i = 0; conf_runs && i < conf_runs->n; i++)
+		if (conf_runs->run[i].pid == getpid())
+			conf_runs->run[i].end_ms = imp_now_ms();
 }
 
 /*
@@ -197,15 +203,14 @@ TEST_F_TIMEOUT(conform_leak, cycles, 120)
 	ASSERT_GT(ARRAY_SIZE(conf_runs->run), conf_runs->n);
 	ASSERT_EQ(NULL, conf_run_of(self->c->ex->name));
 	conf_cycles(_metadata, self->c);
-	if (!_metadata->exit_code) {
-		run = &conf_runs->run[conf_runs->n];
-		snprintf(run->exporter, sizeof(run->exporter), "%s",
-			 self->c->ex->name);
-		run->pid = getpid();
-		run->end_ms = imp_now_ms();
-		conf_runs->settled = false;
-		conf_runs->n++;
-	}
+	if (_metadata->exit_code)
+		return;
+	run = &conf_runs->run[conf_runs->n];
+	snprintf(run->exporter, sizeof(run->exporter), "%s", self->c->ex->name);
+	run->pid = getpid();
+	run->end_ms = imp_now_ms();
+	conf_runs->settled = false;
+	conf_runs->n++;
 	TH_LOG("%s: cycles in pid %d; judged in conform.%s.kmemleak_cycles",
 	       self->c->ex->name, getpid(), self->c->ex->name);
 }
