@@ -9,7 +9,7 @@
 #
 # Environment: P2PBUF_TOPOS (default: all), P2PBUF_SUITES (default: every
 # program in selftests/suites, each in the topologies it names there),
-# P2PBUF_PARALLEL (jobs at once, default 3), P2PBUF_LINT=0 (no host
+# P2PBUF_PARALLEL (jobs at once, default 4), P2PBUF_LINT=0 (no host
 # suites), P2PBUF_DISTRO=0 (no distribution kernels, lab/distro-kernels),
 # P2PBUF_DETECTORS=0 (no detector self-test,
 # lab/detector-selftest.sh), P2PBUF_CACHE, KSRC, P2PBUF_KPATCHES (patched
@@ -160,7 +160,7 @@ fi
 # Longest first, by the seconds each job took in the last complete run on
 # this machine ($P2PBUF_CACHE/job-seconds.tsv); a job without a figure keeps
 # its place before those with one, and the igt topology, the longest boot,
-# goes first. P2PBUF_PARALLEL jobs at once (default 3: docs/lab.rst).
+# goes first. P2PBUF_PARALLEL jobs at once (default 4: docs/lab.rst).
 job_secs=$P2PBUF_CACHE/job-seconds.tsv
 ordered=()
 while IFS= read -r j; do ordered+=("$j"); done < <(
@@ -175,7 +175,7 @@ if [ "${#ordered[@]}" -ne "${#jobs[@]}" ]; then
 	lab_log "pool: ordering gave ${#ordered[@]} of ${#jobs[@]} jobs; keeping the list's order"
 	ordered=("${jobs[@]}")
 fi
-parallel=${P2PBUF_PARALLEL:-3}
+parallel=${P2PBUF_PARALLEL:-4}
 # Background jobs ignore SIGINT: on an interrupt or a TERM stop them all
 # (QEMU, lanes holding their lock) rather than leave them writing results.
 trap 'trap - INT TERM; kill -TERM 0' INT TERM
