@@ -482,11 +482,12 @@ def end_of_boot(d):
         out.append((KMEMLEAK_OFF, "kmemleak is %s at the end of the boot (its debugfs file "
                     "refuses commands); why: %s" %
                     (v, _why(d, KMEMLEAK_OFF_WHY, "no reason in the log"))))
-    # A check boot ends with kmemleak's closing scan into kmemleak.txt
-    # (lab/guest/lib.sh, guest_teardown): without that file no leak of the
-    # boot was looked for. The detector self-test's "detect" boots scan
-    # nothing on purpose.
-    if (v == "on" and _job(d) in ("check", "harness-selftest") and
+    # A lab boot ends with kmemleak's closing scan into kmemleak.txt
+    # (lab/guest/lib.sh, guest_teardown; make demo's too): without that
+    # file no leak of the boot was looked for. The detector self-test's
+    # "detect" boots and the interactive shell scan nothing on purpose.
+    job = _job(d)
+    if (v == "on" and job is not None and job not in ("detect", "shell") and
             not os.path.exists(os.path.join(d, "kmemleak.txt"))):
         out.append((KMEMLEAK_ERR, "kmemleak is on, but the boot left no kmemleak.txt: "
                     "its closing scan did not run"))
@@ -548,11 +549,11 @@ def check_taint():
 
 
 def check_kmemleak_report():
-    """A check boot without kmemleak.txt fails as a kmemleak error; with it,
-    or a detect boot without it, passes."""
+    """A check or demo boot without kmemleak.txt fails as a kmemleak error;
+    with it, or a detect boot without it, passes."""
     ok = True
     for job, report, fails in (("check", False, KMEMLEAK_ERR), ("check", True, None),
-                               ("detect", False, None)):
+                               ("demo", False, KMEMLEAK_ERR), ("detect", False, None)):
         with tempfile.TemporaryDirectory() as d:
             with open(os.path.join(d, "detectors.txt"), "w") as f:
                 f.write("debug_locks 1\ndma_api_disabled N\nkmemleak on\ntainted 0\n"

@@ -198,22 +198,27 @@ modules_check() {
 # same tree and suites, serve this lane too; each of those steps is then a
 # SKIP naming that lane, and only the check of the installed modules runs.
 # The stamp (that lane's topology; the id, tree, kernel and suites; the
-# installed modules' srcversions) is removed when an install begins and
-# cleared with the suites' build, and a lane that ran in between (make
-# bench, make distro-check, another run) changed the srcversions.
+# installed modules' paths and hashes) is removed when an install begins
+# and cleared with the suites' build, and a lane that ran in between (make
+# bench, make distro-check, another run) changed the modules' hashes.
 stamp=$root/var/lib/p2pbuf-lane/build-stamp
 tree=$(git -C "$P2PBUF_TOP" rev-parse "$rev^{tree}")
 want="${P2PBUF_DISTRO_BUILD_ID:-} $tree $krel $suites"
-# The srcversion of each installed module, as modprobe finds it.
+# What modprobe finds for each module, and a hash of that file: Debian's
+# kernels have no CONFIG_MODULE_SRCVERSION_ALL and the modules no version,
+# so modinfo's srcversion is empty. Empty when either is missing.
 installed() {
-	local m
+	local m ko out=
 	for m in p2pbuf_exporter p2pbuf_importer; do
-		printf '%s=%s ' "$m" "$(in_root modinfo -k "$krel" -F srcversion "$m" 2> /dev/null)"
+		ko=$(in_root modinfo -k "$krel" -n "$m" 2> /dev/null) && [ -f "$root$ko" ] || return 0
+		out="$out$ko=$(sha256sum < "$root$ko" | cut -c1-16) "
 	done
+	echo "$out"
 }
 built_by=
 if [ -n "${P2PBUF_DISTRO_BUILD_ID:-}" ] && [ -f "$stamp" ] &&
-	[ "$(sed -n 2p "$stamp")" = "$want" ] && [ "$(sed -n 3p "$stamp")" = "$(installed)" ]; then
+	[ "$(sed -n 2p "$stamp")" = "$want" ] && [ -n "$(installed)" ] &&
+	[ "$(sed -n 3p "$stamp")" = "$(installed)" ]; then
 	built_by=$(sed -n 1p "$stamp")
 fi
 reused() { step_skip "$1" "once per suite and run: built by this run's $built_by lane (tree ${tree:0:12})"; }

@@ -52,18 +52,20 @@ def nested_failures(lines, most=4, context=12):
     parent's FAIL note; "" if none is named there. A kselftest-harness test
     prints its output before its result (from its "#  RUN" on), the lab's
     own steps (lab.ktap) after it: both, the last @context lines."""
-    out, diag, shown = [], [], 0
+    out, diag, shown, run = [], [], 0, False
     for i, line in enumerate(lines):
         if line.startswith("#"):
             if RUN_RE.match(line):
-                diag = []
+                diag, run = [], True
             diag.append(line)
             continue
         m = RESULT_RE.match(line)
         if not m:
             continue
         status, _, name, directive, _ = m.groups()
-        before, diag = diag, []
+        # Lines before a result are its own only after its "#  RUN";
+        # else they were the previous result's (shown with it).
+        before, diag, run = (diag if run else []), [], False
         if status == "ok" or directive == "SKIP":
             continue
         after = []

@@ -190,6 +190,21 @@ HEADER_XFAIL = "stock | switch | importer_test | imp.target | planted | %s\n"
 # A test's failure with a TH_LOG and a failed assertion, as a canary entry
 # expects them ("A && B"): the log line matches one part, the assertion the
 # other. @extra: lines more before its end (another failed assertion).
+def nested_cascade():
+    """summary.nested_failures() on two failed lab.ktap steps in a row."""
+    import summary
+    got = summary.nested_failures([
+        "1..3", "not ok 1 modprobe p2pbuf_exporter",
+        "# modprobe: FATAL: Module p2pbuf_exporter not found",
+        "not ok 2 bind provider to p2pbuf_exporter", "# echo: write error: No such device",
+        "ok 3 unbind provider"])
+    want = ("\n    not ok modprobe p2pbuf_exporter"
+            "\n      # modprobe: FATAL: Module p2pbuf_exporter not found"
+            "\n    not ok bind provider to p2pbuf_exporter"
+            "\n      # echo: write error: No such device")
+    return (0, "ok") if got == want else (1, "got:%s\nwant:%s" % (got, want))
+
+
 def header_assert(extra=()):
     return (["#  RUN           imp.target ...",
              "# importer_tests.h:20:target:revoke returned before invalidate",
@@ -398,16 +413,21 @@ CASES = [
          "    #          FAIL  imp.target",
          "    not ok 2 imp.target",
          "    1..2",
-         "    ok 1 modprobe p2pbuf_exporter",
+         "    not ok 1 modprobe p2pbuf_exporter",
+         "    # modprobe: FATAL: Module p2pbuf_exporter not found",
          "    not ok 2 bind provider to p2pbuf_exporter",
          "    # echo: write error: No such device",
          "not ok 2 importer_test", ""])}, suites=()),
      1, [r"^host/distro-x-switch: FAIL importer_test$", r"^    not ok imp\.target$",
          r"^      # importer_file_tests\.h:7:target:the transfer began late$",
+         r"^    not ok modprobe p2pbuf_exporter$",
+         r"^      # modprobe: FATAL: Module p2pbuf_exporter not found$",
          r"^    not ok bind provider to p2pbuf_exporter$",
          r"^      # echo: write error: No such device$",
          r"^1 passed, 1 failed"],
-     [r"not ok imp\.first", r"not ok modprobe"]),
+     [r"not ok imp\.first"]),
+    ("failed steps in a row: each shows its own output, printed after its result",
+     nested_cascade, 0, [r"^ok$"], []),
     ("P2PBUF_KPATCHES: 1 or every patch is kpatches, a partial list is stock",
      kinds, 0,
      [r"^'': stock$", r"^'0': stock$", r"^'1': kpatches$",
