@@ -5,7 +5,8 @@
 usage: igt-results.py TOPO_RESULTS_DIR OUT.ktap
 
 igt_runner exits 0 even when tests fail, so the verdict is results.json
-(TOPO_RESULTS_DIR/igt/results.json). One KTAP line per igt subtest: pass is
+(TOPO_RESULTS_DIR/igt/results.json for our suites, igt-own/results.json for
+igt's own tests: lab/guest/igt.sh runs them in two passes). One KTAP line per igt subtest: pass is
 ok, skip is ok # SKIP, anything else (fail, crash, timeout, incomplete,
 abort, notrun, warn, dmesg-warn, dmesg-fail) is not ok with its result
 named. Also not ok: no results.json, igt_runner's own non-zero exit status,
@@ -37,13 +38,21 @@ def main(argv):
         expected = [w for w in words if w not in ("TESTLIST", "END")]
     rc_file = os.path.join(d, "igt-runner.rc")
     rc = open(rc_file).read().strip() if os.path.exists(rc_file) else None
-    rj = os.path.join(d, "igt", "results.json")
+    # lab/guest/igt.sh's two passes: our suites into igt/, igt's own tests
+    # into igt-own/ (absent when there are none).
     results = None
-    if os.path.exists(rj):
+    for sub in ("igt", "igt-own"):
+        rj = os.path.join(d, sub, "results.json")
+        if not os.path.exists(rj):
+            continue
         try:
-            results = json.load(open(rj))
+            part = json.load(open(rj))
         except ValueError as e:
-            bad("igt: results.json", "unreadable: %s" % e)
+            bad("igt: %s/results.json" % sub, "unreadable: %s" % e)
+            continue
+        if results is None:
+            results = {"tests": {}}
+        results["tests"].update(part.get("tests", {}))
     if results is None:
         why = "no igt/results.json"
         if rc is None:
