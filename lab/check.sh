@@ -9,7 +9,8 @@
 #
 # Environment: P2PBUF_TOPOS (default: all), P2PBUF_SUITES (default: every
 # program in selftests/suites, each in the topologies it names there),
-# P2PBUF_PARALLEL (jobs at once, default 4), P2PBUF_LINT=0 (no host
+# P2PBUF_PARALLEL (jobs at once, default 4), P2PBUF_LEAD_NICE (the first
+# job's niceness against the others', default -3), P2PBUF_LINT=0 (no host
 # suites), P2PBUF_DISTRO=0 (no distribution kernels, lab/distro-kernels),
 # P2PBUF_DETECTORS=0 (no detector self-test,
 # lab/detector-selftest.sh), P2PBUF_CACHE, KSRC, P2PBUF_KPATCHES (patched
@@ -52,6 +53,9 @@ echo skips-selftest >> "$results/host/expected.txt"
 "$P2PBUF_TOP/lab/skips_selftest.py" > "$results/host/skips-selftest.ktap" || true
 echo xfail-selftest >> "$results/host/expected.txt"
 "$P2PBUF_TOP/lab/xfail_selftest.py" > "$results/host/xfail-selftest.ktap" || true
+# So can igt_adapter's subtest selection and the igt results' merge.
+echo igt-host-selftest >> "$results/host/expected.txt"
+"$P2PBUF_TOP/lab/igt_host_selftest.py" "$P2PBUF_STDIR" > "$results/host/igt-host-selftest.ktap" || true
 [ -n "${P2PBUF_SUITES:-}" ] && export P2PBUF_SUITES_EXPLICIT=1
 suites_all=${P2PBUF_SUITES:-$(suites_list)}
 
@@ -185,7 +189,8 @@ trap 'trap - INT TERM; kill -TERM 0' INT TERM
 # filled that time. At nice -3 (CFS weight 1991 against 1024) it gets about
 # 0.8 core beside three others, which still get about 0.4 each (a lane's
 # one-vCPU guest starved at nice 19, never at this share: docs/lab.rst).
-# P2PBUF_LEAD_NICE=0 turns it off; lowering a niceness needs root.
+# P2PBUF_LEAD_NICE=0 turns it off; lowering a niceness needs root; with
+# P2PBUF_PARALLEL=1 there is nothing to share and it does not apply.
 lead_nice=${P2PBUF_LEAD_NICE:--3}
 lab_log "pool, $parallel at once: ${ordered[*]}"
 pool_t0=$(date +%s)
@@ -197,8 +202,10 @@ for j in "${ordered[@]}"; do
 	fi
 	if [ "$j" = "${ordered[0]}" ] && [ "$lead_nice" != 0 ] && [ "$parallel" -gt 1 ]; then
 		(
-			renice -n "$lead_nice" -p "$BASHPID" > /dev/null 2>&1 ||
-				lab_log "pool: could not renice $j to $lead_nice (not root?): it shares the CPU evenly"
+			# util-linux's renice -n sets the value, not an increment.
+			target=$(($(nice) + lead_nice))
+			renice -n "$target" -p "$BASHPID" > /dev/null 2>&1 && [ "$(nice)" = "$target" ] ||
+				lab_log "pool: could not set $j's niceness to $target (lowering it needs root): it shares the CPU evenly"
 			pool_job "$j"
 		) &
 	else

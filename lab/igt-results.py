@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Turn one igt_runner run's results.json into KTAP for lab/summary.py.
+"""Turn the igt run's results.json files into KTAP for lab/summary.py.
 
 usage: igt-results.py TOPO_RESULTS_DIR OUT.ktap
 
-igt_runner exits 0 even when tests fail, so the verdict is results.json
-(TOPO_RESULTS_DIR/igt/results.json for our suites, igt-own/results.json for
-igt's own tests: lab/guest/igt.sh runs them in two passes). One KTAP line per igt subtest: pass is
-ok, skip is ok # SKIP, anything else (fail, crash, timeout, incomplete,
-abort, notrun, warn, dmesg-warn, dmesg-fail) is not ok with its result
-named. Also not ok: no results.json, igt_runner's own non-zero exit status,
-and a binary of the test list with no result (igt_runner drops a binary
-that fails to start with only a message on stderr). Prints the totals.
+lab/guest/igt.sh runs igt_runner twice: our suites into
+TOPO_RESULTS_DIR/igt, igt's own tests into TOPO_RESULTS_DIR/igt-own.
+igt_runner exits 0 even when tests fail, so the verdict is results.json.
+One KTAP line per igt subtest: pass is ok, skip is ok # SKIP, anything else
+(fail, crash, timeout, incomplete, abort, notrun, warn, dmesg-warn,
+dmesg-fail) is not ok with its result named; a name both passes report
+(igt@runner@aborted after a taint) is kept twice, the second marked with
+its directory. Also not ok: neither results.json, one unreadable, a pass's
+non-zero exit status (igt-runner.rc, a line "PASS STATUS" each), and a
+binary of the test list with no result (igt_runner drops a binary that
+fails to start with only a message on stderr). Prints the totals.
 """
 import json
 import os
@@ -37,7 +40,10 @@ def main(argv):
         words = open(tl).read().split()
         expected = [w for w in words if w not in ("TESTLIST", "END")]
     rc_file = os.path.join(d, "igt-runner.rc")
-    rc = open(rc_file).read().strip() if os.path.exists(rc_file) else None
+    rcs = None
+    if os.path.exists(rc_file):
+        rcs = [ln.split() for ln in open(rc_file).read().splitlines() if ln.strip()]
+        rcs = [w if len(w) == 2 else ["igt_runner"] + w for w in rcs]
     # lab/guest/igt.sh's two passes: our suites into igt/, igt's own tests
     # into igt-own/ (absent when there are none).
     results = None
@@ -52,13 +58,16 @@ def main(argv):
             continue
         if results is None:
             results = {"tests": {}}
-        results["tests"].update(part.get("tests", {}))
+        for name, t in part.get("tests", {}).items():
+            if name in results["tests"]:
+                name = "%s (%s)" % (name, sub)
+            results["tests"][name] = t
     if results is None:
-        why = "no igt/results.json"
-        if rc is None:
+        why = "neither igt/ nor igt-own/results.json"
+        if rcs is None:
             why += " (igt did not run: boot failed or igt not enabled in this guest)"
         else:
-            why += " (igt_runner exit %s, see igt-runner.log)" % rc
+            why += " (exit status %s, see igt-runner.log)" % ", ".join(" ".join(w) for w in rcs)
         bad("igt: results.json", why)
     else:
         seen = set()
@@ -97,10 +106,12 @@ def main(argv):
                 n = len([x for x in lines if not x.startswith("#")]) + 1
                 lines.append("not ok %d igt@%s" % (n, b))
                 lines.append("# binary in the test list but no result (did not start?)")
-        if rc not in (None, "0"):
-            n = len([x for x in lines if not x.startswith("#")]) + 1
-            lines.append("not ok %d igt_runner exit status" % n)
-            lines.append("# igt_runner exit %s (1 error/abort, 2 overall timeout, 124 lab timeout)" % rc)
+        for pas, rc in rcs or []:
+            if rc != "0":
+                n = len([x for x in lines if not x.startswith("#")]) + 1
+                lines.append("not ok %d igt_runner exit status (%s)" % (n, pas))
+                lines.append("# igt_runner exit %s (1 error/abort, 2 overall timeout, "
+                             "124 lab timeout)" % rc)
     plan = len([x for x in lines if not x.startswith("#")])
     with open(out, "w") as f:
         f.write("TAP version 13\n1..%d\n" % plan)

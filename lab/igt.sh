@@ -2,8 +2,8 @@
 # The lab's igt run, sourced by lab/check.sh. Never executed.
 #
 # In one topology (P2PBUF_IGT_TOPO, default switch) the guest runs, after the
-# KTAP suites, one igt_runner over our suites (through igt_adapter) and igt's
-# own vgem/dma-buf peer tests, chrooted into a Debian unstable root with igt
+# KTAP suites, igt_runner over our suites (through igt_adapter) and over
+# igt's own vgem/dma-buf peer tests (two passes, lab/guest/igt.sh), chrooted into a Debian unstable root with igt
 # (lab/igt-rootfs.sh, cached). The host then turns the run's results.json
 # into results/host/igt-<topo>.ktap, which lab/summary.py counts like any
 # host suite. Only one topology, and only the first P2PBUF_IGT_SUBTESTS
@@ -14,10 +14,12 @@
 # Environment: P2PBUF_IGT=0 turns it off; P2PBUF_IGT_TOPO; P2PBUF_IGT_SUITES
 # (default: P2PBUF_SUITES); P2PBUF_IGT_SUBTESTS (per suite; empty: every
 # subtest); P2PBUF_IGT_TESTS (igt's tests, default below);
-# P2PBUF_IGT_ARGS (extra igt_runner options); P2PBUF_IGT_TEST_TIMEOUT (per
-# subtest, default 180 s); P2PBUF_IGT_TIMEOUT (whole run, default 1200 s,
-# added to the igt topology's boot timeout). Under TCG each subtest takes
-# about 6 s (igt_runner's per-test process and dmesg handling, KASAN).
+# P2PBUF_IGT_ARGS (extra igt_runner options, both passes);
+# P2PBUF_IGT_MULTIPLE (0: our suites one execution per subtest);
+# P2PBUF_IGT_TEST_TIMEOUT (per subtest, default 180 s); P2PBUF_IGT_TIMEOUT
+# (both passes, default 1200 s, added to the igt topology's boot timeout).
+# Under TCG each execution costs about a second of igt_runner's and the
+# loader's work (docs/lab.rst has the measured figures).
 
 # igt's tests that run on vgem (see /work/shared/notes/igt.md, section 3):
 # vgem_basic (unload skips: vgem is built in; dmabuf-export skips: no second

@@ -8,7 +8,8 @@
  *
  *   igt-<suite> --list-subtests         one subtest name per line, exit 0
  *   igt-<suite> --run-subtest NAME      run it (NAME may be a comma-separated
- *                                       list of fnmatch(3) patterns)
+ *                                       list of fnmatch(3) patterns, "!" to
+ *                                       exclude, the last match deciding)
  *   igt-<suite>                         run every subtest
  *
  * igt-<suite> is a symlink to this program; the suite binary <suite> sits in
@@ -345,15 +346,26 @@ static enum verdict run_one(const struct subtest *st)
 	return v;
 }
 
+/*
+ * libigt's --run-subtest rule: a comma-separated list of fnmatch(3)
+ * patterns, a leading '!' excludes, and the last pattern that matches the
+ * name decides. igt_runner relies on it: after a per-test timeout in
+ * --multiple-mode it runs the binary again with "...,!NAME" for each
+ * subtest already started (runner/executor.c, prune_subtest()).
+ */
 static bool matches(const char *patterns, const char *name)
 {
 	char *copy = xstrndup(patterns, strlen(patterns)), *save, *p;
-	bool hit = false;
+	bool run = false;
 
-	for (p = strtok_r(copy, ",", &save); p && !hit; p = strtok_r(NULL, ",", &save))
-		hit = !fnmatch(p, name, 0);
+	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		bool exclude = *p == '!';
+
+		if (!fnmatch(p + exclude, name, 0))
+			run = !exclude;
+	}
 	free(copy);
-	return hit;
+	return run;
 }
 
 static void usage(FILE *f, const char *prog)
@@ -370,9 +382,17 @@ int main(int argc, char **argv)
 	const char *prog = basename(xstrndup(argv[0], strlen(argv[0])));
 	const char *run = NULL, *dir;
 	bool list = false, any_fail = false, any_pass = false;
+	pid_t parent = getppid();
 	size_t i, ran = 0;
 	int a;
 
+	/*
+	 * igt_runner runs us in a process group of our own, so a lab timeout
+	 * that kills igt_runner does not reach us: die with it instead of
+	 * running on beside whatever comes next.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		return IGT_EXIT_FAILURE;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 2 && !strcmp(argv[1], "--suite")) {
 		snprintf(suite_path, sizeof(suite_path), "%s", argv[2]);

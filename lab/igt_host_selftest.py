@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Self-test of the igt pass's host-side and adapter logic, with no boot.
+
+usage: igt_host_selftest.py SELFTESTS_DIR > results/host/igt-host-selftest.ktap
+
+SELFTESTS_DIR holds the built igt_adapter and igt_canary (a kselftest-
+harness program with canary_pass and deliberate_failure). Checks:
+
+- igt_adapter's --run-subtest rule is libigt's: "!" excludes and the last
+  matching pattern decides. igt_runner depends on it: after a per-test
+  timeout in --multiple-mode it runs the binary again with "*,!NAME" for
+  each subtest already started; an adapter that ignored "!" ran them all
+  again (the case "*,!deliberate_failure" fails on such an adapter).
+- lab/igt-results.py turns each planted defect of the two-pass layout
+  (lab/guest/igt.sh: igt/ and igt-own/) into a "not ok" line: a failure
+  in igt-own, igt-own missing while the test list names its binary, an
+  unreadable igt-own/results.json, neither results.json, a second pass's
+  non-zero exit status; and keeps a name both passes report.
+
+Prints KTAP; exit status 1 if a case failed. About a second (lab/check.sh
+runs it as the host suite igt-host-selftest).
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+LAB = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(LAB, "igt-results.py")
+
+lines = []
+failed = 0
+
+
+def report(ok, name, why=""):
+    global failed
+    n = len([x for x in lines if not x.startswith("#")]) + 1
+    lines.append("%s %d %s" % ("ok" if ok else "not ok", n, name))
+    if not ok:
+        failed += 1
+        lines.append("# " + why)
+
+
+def adapter_case(stdir, name, pattern, want_rc, want_run):
+    """Run igt_canary through igt_adapter with --run-subtest PATTERN."""
+    try:
+        p = subprocess.run([os.path.join(stdir, "igt_adapter"), "--suite",
+                            os.path.join(stdir, "igt_canary"), "--run-subtest", pattern],
+                           capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        report(False, "adapter." + name, "igt_adapter did not run: %s" % e)
+        return
+    ran = sorted(ln.split()[2] for ln in p.stdout.splitlines()
+                 if ln.startswith("Starting subtest: "))
+    ok = p.returncode == want_rc and ran == sorted(want_run)
+    report(ok, "adapter." + name,
+           "--run-subtest '%s': exit %d, ran %s; want exit %d, ran %s"
+           % (pattern, p.returncode, ran, want_rc, sorted(want_run)))
+
+
+def write_json(path, tests):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"tests": {k: {"result": v} for k, v in tests.items()}}, f)
+
+
+def results_case(name, setup, want_not_ok):
+    """Lay out a synthetic topology results directory, run igt-results.py,
+    check that the names of its "not ok" lines are exactly WANT_NOT_OK."""
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "igt-test-list.txt"), "w") as f:
+            f.write("TESTLIST\nigt-igt_canary vgem_basic\nEND TESTLIST\n")
+        rc = {"ours": "0", "own": "0"}
+        setup(d, rc)
+        with open(os.path.join(d, "igt-runner.rc"), "w") as f:
+            f.write("".join("%s %s\n" % kv for kv in rc.items()))
+        out = os.path.join(d, "igt.ktap")
+        p = subprocess.run([sys.executable, RESULTS, d, out],
+                           capture_output=True, text=True)
+        if p.returncode or not os.path.exists(out):
+            report(False, "results." + name, "igt-results.py exit %d: %s"
+                   % (p.returncode, p.stderr.strip()[-200:]))
+            return
+        bad = sorted(ln.split(" ", 3)[3] for ln in open(out).read().splitlines()
+                     if ln.startswith("not ok "))
+        report(bad == sorted(want_not_ok), "results." + name,
+               "not ok %s; want not ok %s" % (bad, sorted(want_not_ok)))
+
+
+OURS = {"igt@igt-igt_canary@canary_pass": "pass"}
+OWN = {"igt@vgem_basic@create": "pass"}
+
+
+def both_pass(d, rc):
+    write_json(os.path.join(d, "igt", "results.json"), OURS)
+    write_json(os.path.join(d, "igt-own", "results.json"), OWN)
+
+
+def own_fails(d, rc):
+    write_json(os.path.join(d, "igt", "results.json"), OURS)
+    write_json(os.path.join(d, "igt-own", "results.json"), {"igt@vgem_basic@create": "fail"})
+
+
+def own_missing(d, rc):
+    write_json(os.path.join(d, "igt", "results.json"), OURS)
+
+
+def own_unreadable(d, rc):
+    own_missing(d, rc)
+    os.makedirs(os.path.join(d, "igt-own"))
+    with open(os.path.join(d, "igt-own", "results.json"), "w") as f:
+        f.write("{\"tests\": {")
+
+
+def none(d, rc):
+    pass
+
+
+def own_rc(d, rc):
+    both_pass(d, rc)
+    rc["own"] = "124"
+
+
+def both_aborted(d, rc):
+    write_json(os.path.join(d, "igt", "results.json"),
+               dict(OURS, **{"igt@runner@aborted": "fail"}))
+    write_json(os.path.join(d, "igt-own", "results.json"),
+               dict(OWN, **{"igt@runner@aborted": "fail"}))
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.stderr.write(__doc__)
+        return 2
+    stdir = argv[1]
+    adapter_case(stdir, "one_name", "canary_pass", 0, ["canary_pass"])
+    adapter_case(stdir, "every_name_fails", "*", 98, ["canary_pass", "deliberate_failure"])
+    adapter_case(stdir, "exclusion", "*,!deliberate_failure", 0, ["canary_pass"])
+    adapter_case(stdir, "last_match_excludes", "deliberate_failure,!deliberate_*", 79, [])
+    adapter_case(stdir, "last_match_includes", "!canary_pass,canary_*", 0, ["canary_pass"])
+    adapter_case(stdir, "no_match", "no_such_subtest", 79, [])
+    results_case("both_pass", both_pass, [])
+    results_case("own_failure", own_fails, ["igt@vgem_basic@create"])
+    results_case("own_missing", own_missing, ["igt@vgem_basic"])
+    results_case("own_unreadable", own_unreadable, ["igt: igt-own/results.json", "igt@vgem_basic"])
+    results_case("no_results", none, ["igt: results.json"])
+    results_case("own_exit_status", own_rc, ["igt_runner exit status (own)"])
+    results_case("aborted_in_both", both_aborted,
+                 ["igt@runner@aborted", "igt@runner@aborted (igt-own)"])
+    plan = len([x for x in lines if not x.startswith("#")])
+    print("TAP version 13\n1..%d" % plan)
+    print("\n".join(lines))
+    print("# igt host self-test: %d of %d failed" % (failed, plan))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
