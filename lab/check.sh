@@ -192,6 +192,13 @@ trap 'trap - INT TERM; kill -TERM 0' INT TERM
 # P2PBUF_LEAD_NICE=0 turns it off; lowering a niceness needs root; with
 # P2PBUF_PARALLEL=1 there is nothing to share and it does not apply.
 lead_nice=${P2PBUF_LEAD_NICE:--3}
+case "$lead_nice" in
+-[0-9] | -1[0-9] | [0-9] | 1[0-9]) ;;
+*)
+	lab_log "pool: P2PBUF_LEAD_NICE=$lead_nice is not a niceness from -19 to 19: not used"
+	lead_nice=0
+	;;
+esac
 lab_log "pool, $parallel at once: ${ordered[*]}"
 pool_t0=$(date +%s)
 running=0
@@ -205,7 +212,7 @@ for j in "${ordered[@]}"; do
 			# util-linux's renice -n sets the value, not an increment.
 			target=$(($(nice) + lead_nice))
 			renice -n "$target" -p "$BASHPID" > /dev/null 2>&1 && [ "$(nice)" = "$target" ] ||
-				lab_log "pool: could not set $j's niceness to $target (lowering it needs root): it shares the CPU evenly"
+				lab_log "pool: $j runs at niceness $(nice), not $target (lowering it needs root; -20 is the floor)"
 			pool_job "$j"
 		) &
 	else

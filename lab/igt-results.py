@@ -12,9 +12,14 @@ One KTAP line per igt subtest: pass is ok, skip is ok # SKIP, anything else
 dmesg-fail) is not ok with its result named; a name both passes report
 (igt@runner@aborted after a taint) is kept twice, the second marked with
 its directory. Also not ok: neither results.json, one unreadable, a pass's
-non-zero exit status (igt-runner.rc, a line "PASS STATUS" each), and a
+non-zero exit status (igt-runner.rc, a line "PASS STATUS" each), a
 binary of the test list with no result (igt_runner drops a binary that
-fails to start with only a message on stderr). Prints the totals.
+fails to start with only a message on stderr), and a subtest of a pass's
+joblist.txt with no result: after a per-test timeout igt 2.5's runner
+moves on to the next binary unless the binary is a libigt one that
+reports its subtests over the runner's comms channel, which igt_adapter
+is not, so the timed-out suite's later subtests get no result at all,
+not even notrun. Prints the totals.
 """
 import json
 import os
@@ -22,6 +27,19 @@ import sys
 
 OK = {"pass"}
 SKIP = {"skip"}
+
+
+def joblist(path):
+    """(binary, subtest) pairs of igt_runner's joblist.txt: a line is
+    "BINARY" or "BINARY SUBTEST[,SUBTEST...]"."""
+    if not os.path.exists(path):
+        return []
+    pairs = []
+    for ln in open(path).read().splitlines():
+        w = ln.split(None, 1)
+        if len(w) == 2:
+            pairs += [(w[0], st) for st in w[1].split(",") if st]
+    return pairs
 
 
 def main(argv):
@@ -43,7 +61,7 @@ def main(argv):
     rcs = None
     if os.path.exists(rc_file):
         rcs = [ln.split() for ln in open(rc_file).read().splitlines() if ln.strip()]
-        rcs = [w if len(w) == 2 else ["igt_runner"] + w for w in rcs]
+        rcs = [w if len(w) == 2 else ["igt_runner", " ".join(w)] for w in rcs]
     # lab/guest/igt.sh's two passes: our suites into igt/, igt's own tests
     # into igt-own/ (absent when there are none).
     results = None
@@ -67,7 +85,8 @@ def main(argv):
         if rcs is None:
             why += " (igt did not run: boot failed or igt not enabled in this guest)"
         else:
-            why += " (exit status %s, see igt-runner.log)" % ", ".join(" ".join(w) for w in rcs)
+            why += " (exit status %s, see igt-runner.log)" % (
+                ", ".join(" ".join(w) for w in rcs) or "none written")
         bad("igt: results.json", why)
     else:
         seen = set()
@@ -101,6 +120,15 @@ def main(argv):
                 out_txt = (t.get("out", "") + t.get("err", "")).strip().splitlines()
                 for ln in out_txt[-8:]:
                     lines.append("#   " + ln)
+        names = set(results.get("tests", {}))
+        for sub in ("igt", "igt-own"):
+            for b, st in joblist(os.path.join(d, sub, "joblist.txt")):
+                name = "igt@%s@%s" % (b.lower(), st.lower())
+                if name in names or any(k.startswith(name + "@") for k in names):
+                    continue
+                n = len([x for x in lines if not x.startswith("#")]) + 1
+                lines.append("not ok %d %s" % (n, name))
+                lines.append("# in %s/joblist.txt but no result (a timeout before it?)" % sub)
         for b in expected:
             if b not in seen:
                 n = len([x for x in lines if not x.startswith("#")]) + 1
@@ -111,7 +139,7 @@ def main(argv):
                 n = len([x for x in lines if not x.startswith("#")]) + 1
                 lines.append("not ok %d igt_runner exit status (%s)" % (n, pas))
                 lines.append("# igt_runner exit %s (1 error/abort, 2 overall timeout, "
-                             "124 lab timeout)" % rc)
+                             "124 lab timeout, 137 killed)" % rc)
     plan = len([x for x in lines if not x.startswith("#")])
     with open(out, "w") as f:
         f.write("TAP version 13\n1..%d\n" % plan)

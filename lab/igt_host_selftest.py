@@ -5,27 +5,37 @@
 usage: igt_host_selftest.py SELFTESTS_DIR > results/host/igt-host-selftest.ktap
 
 SELFTESTS_DIR holds the built igt_adapter and igt_canary (a kselftest-
-harness program with canary_pass and deliberate_failure). Checks:
+harness program with canary_pass, deliberate_failure and hang_on_request).
+Checks:
 
 - igt_adapter's --run-subtest rule is libigt's: "!" excludes and the last
-  matching pattern decides. igt_runner depends on it: after a per-test
-  timeout in --multiple-mode it runs the binary again with "*,!NAME" for
-  each subtest already started; an adapter that ignored "!" ran them all
-  again (the case "*,!deliberate_failure" fails on such an adapter).
+  matching pattern decides (igt_runner's resume of a libigt binary after
+  a timeout writes "*,!NAME" for each subtest already started); with
+  P2PBUF_IGT_SUBTESTS, only the first subtests are offered to it. An
+  adapter that ignored "!" fails the exclusion cases.
+- Stopped as igt_runner stops a test on a timeout (SIGQUIT to the
+  adapter and its process group) while igt_canary's hang_on_request
+  hangs in the harness's test process, which has a process group of its
+  own, igt_adapter dies of SIGQUIT and leaves no process of the suite
+  behind (before, the hung test process stayed, parented to init).
 - lab/igt-results.py turns each planted defect of the two-pass layout
-  (lab/guest/igt.sh: igt/ and igt-own/) into a "not ok" line: a failure
-  in igt-own, igt-own missing while the test list names its binary, an
-  unreadable igt-own/results.json, neither results.json, a second pass's
-  non-zero exit status; and keeps a name both passes report.
+  (lab/guest/igt.sh: igt/ and igt-own/) into a "not ok" line: every
+  result but pass and skip; a failure in igt-own; igt-own missing while
+  the test list names its binary; an unreadable igt-own/results.json;
+  neither results.json; a second pass's non-zero exit status; a subtest
+  of joblist.txt with no result (igt 2.5's runner does not resume
+  igt_adapter after a timeout); and it keeps a name both passes report.
 
-Prints KTAP; exit status 1 if a case failed. About a second (lab/check.sh
-runs it as the host suite igt-host-selftest).
+Prints KTAP; exit status 1 if a case failed. About two seconds
+(lab/check.sh runs it as the host suite igt-host-selftest).
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 LAB = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(LAB, "igt-results.py")
@@ -43,12 +53,15 @@ def report(ok, name, why=""):
         lines.append("# " + why)
 
 
-def adapter_case(stdir, name, pattern, want_rc, want_run):
+def adapter_case(stdir, name, pattern, want_rc, want_run, extra_env=None):
     """Run igt_canary through igt_adapter with --run-subtest PATTERN."""
+    # Not the caller's igt settings (make check's P2PBUF_IGT_SUBTESTS).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("P2PBUF_IGT_")}
+    env.update(extra_env or {})
     try:
         p = subprocess.run([os.path.join(stdir, "igt_adapter"), "--suite",
                             os.path.join(stdir, "igt_canary"), "--run-subtest", pattern],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60, env=env)
     except (OSError, subprocess.TimeoutExpired) as e:
         report(False, "adapter." + name, "igt_adapter did not run: %s" % e)
         return
@@ -60,10 +73,57 @@ def adapter_case(stdir, name, pattern, want_rc, want_run):
            % (pattern, p.returncode, ran, want_rc, sorted(want_run)))
 
 
-def write_json(path, tests):
+def suite_processes(suite, test):
+    """Pids whose command line is SUITE -r ...TEST."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            argv = open("/proc/%s/cmdline" % d).read().split("\0")
+        except OSError:
+            continue
+        if argv[0] == suite and test in argv[1:]:
+            pids.append(int(d))
+    return pids
+
+
+def adapter_stop_case(stdir):
+    name = "adapter.no_process_left_after_stop"
+    suite = os.path.join(stdir, "igt_canary")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("P2PBUF_IGT_")}
+    env["P2PBUF_IGT_CANARY_HANG"] = "1"
+    try:
+        p = subprocess.Popen([os.path.join(stdir, "igt_adapter"), "--suite", suite,
+                              "--run-subtest", "hang_on_request"], stdout=subprocess.PIPE,
+                             text=True, env=env, start_new_session=True)
+    except OSError as e:
+        report(False, name, "igt_adapter did not run: %s" % e)
+        return
+    p.stdout.readline()  # "Starting subtest: hang_on_request"
+    # The harness forks the test after printing its own lines: give it time.
+    time.sleep(1)
+    os.killpg(p.pid, signal.SIGQUIT)
+    try:
+        p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+    left = suite_processes(suite, "global:hang_on_request")
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    report(p.returncode == -signal.SIGQUIT and not left, name,
+           "igt_adapter exit %s (want SIGQUIT), processes left: %s" % (p.returncode, left))
+
+
+def write_json(path, tests, jobs=None):
+    """results.json with TESTS {name: result}; JOBS, joblist.txt's lines."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump({"tests": {k: {"result": v} for k, v in tests.items()}}, f)
+    if jobs:
+        with open(os.path.join(os.path.dirname(path), "joblist.txt"), "w") as f:
+            f.write("".join(ln + "\n" for ln in jobs))
 
 
 def results_case(name, setup, want_not_ok):
@@ -130,23 +190,53 @@ def both_aborted(d, rc):
                dict(OWN, **{"igt@runner@aborted": "fail"}))
 
 
+# Every igt result but pass and skip is a failure.
+BAD_RESULTS = ["fail", "timeout", "notrun", "incomplete", "abort", "crash", "warn",
+               "dmesg-warn", "dmesg-fail"]
+
+
+def own_every_result(d, rc):
+    write_json(os.path.join(d, "igt", "results.json"), OURS)
+    tests = {"igt@vgem_basic@r-%s" % r: r for r in BAD_RESULTS + ["pass", "skip"]}
+    write_json(os.path.join(d, "igt-own", "results.json"), tests)
+
+
+def ours_timed_out(d, rc):
+    # What igt 2.5's runner leaves after a per-test timeout in
+    # --multiple-mode: the hung subtest "timeout", the later ones nothing.
+    write_json(os.path.join(d, "igt", "results.json"),
+               {"igt@igt-igt_canary@canary_pass": "timeout"},
+               ["igt-igt_canary canary_pass,deliberate_failure"])
+    write_json(os.path.join(d, "igt-own", "results.json"), OWN,
+               ["vgem_basic create"])
+
+
 def main(argv):
     if len(argv) != 2:
         sys.stderr.write(__doc__)
         return 2
     stdir = argv[1]
     adapter_case(stdir, "one_name", "canary_pass", 0, ["canary_pass"])
-    adapter_case(stdir, "every_name_fails", "*", 98, ["canary_pass", "deliberate_failure"])
-    adapter_case(stdir, "exclusion", "*,!deliberate_failure", 0, ["canary_pass"])
+    every = ["canary_pass", "deliberate_failure", "hang_on_request"]
+    adapter_case(stdir, "every_name_fails", "*", 98, every)
+    adapter_case(stdir, "exclusion", "*,!deliberate_failure", 0, ["canary_pass", "hang_on_request"])
     adapter_case(stdir, "last_match_excludes", "deliberate_failure,!deliberate_*", 79, [])
     adapter_case(stdir, "last_match_includes", "!canary_pass,canary_*", 0, ["canary_pass"])
     adapter_case(stdir, "no_match", "no_such_subtest", 79, [])
+    adapter_case(stdir, "limit_then_exclusion", "*,!canary_pass", 79, [],
+                 {"P2PBUF_IGT_SUBTESTS": "1"})
+    adapter_case(stdir, "limit", "*", 0, ["canary_pass"], {"P2PBUF_IGT_SUBTESTS": "1"})
+    adapter_stop_case(stdir)
     results_case("both_pass", both_pass, [])
     results_case("own_failure", own_fails, ["igt@vgem_basic@create"])
     results_case("own_missing", own_missing, ["igt@vgem_basic"])
     results_case("own_unreadable", own_unreadable, ["igt: igt-own/results.json", "igt@vgem_basic"])
     results_case("no_results", none, ["igt: results.json"])
     results_case("own_exit_status", own_rc, ["igt_runner exit status (own)"])
+    results_case("every_result", own_every_result,
+                 ["igt@vgem_basic@r-%s" % r for r in BAD_RESULTS])
+    results_case("joblist_without_result", ours_timed_out,
+                 ["igt@igt-igt_canary@canary_pass", "igt@igt-igt_canary@deliberate_failure"])
     results_case("aborted_in_both", both_aborted,
                  ["igt@runner@aborted", "igt@runner@aborted (igt-own)"])
     plan = len([x for x in lines if not x.startswith("#")])

@@ -5,8 +5,8 @@
 #   igt-testroot.sh BUILT_DIR OUT_DIR [SUITE...] [-- IGT_TEST...]
 #
 # BUILT_DIR holds the built suites and igt_adapter (the selftests' OUTPUT).
-# OUT_DIR gets a copy of each SUITE (when neither a SUITE nor "--" is given:
-# every program in selftests/suites) and of igt_adapter, one symlink igt-<SUITE> -> igt_adapter
+# OUT_DIR gets a copy of each SUITE (default: every program in
+# selftests/suites) and of igt_adapter, one symlink igt-<SUITE> -> igt_adapter
 # per suite, and test-list.txt naming the igt-<SUITE> entries. Each IGT_TEST
 # after "--" (e.g. vgem_basic) becomes a symlink to igt's installed test
 # (IGT_TESTS_DIR, default /usr/libexec/igt-gpu-tools, as seen where
@@ -21,12 +21,11 @@ set -euo pipefail
 built=$1 out=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
-suites=() igt=() all=1
-[ $# -eq 0 ] || all=0
+suites=() igt=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do suites+=("$1"); shift; done
 [ $# -gt 0 ] && shift
 igt=("$@")
-[ "$all" = 0 ] ||
+[ ${#suites[@]} -gt 0 ] ||
 	mapfile -t suites < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/suites" | awk '{ print $1 }')
 igt_dir=${IGT_TESTS_DIR:-/usr/libexec/igt-gpu-tools}
 

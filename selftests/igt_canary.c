@@ -3,7 +3,9 @@
  * igt_canary: the igt harness self-test's target (lab/igt-selftest.sh),
  * never part of the normal run. One test passes and one fails on purpose;
  * through igt_adapter and igt_runner the failure must reach results.json
- * and fail make check.
+ * and fail make check. A third hangs when asked to, for
+ * lab/igt_host_selftest.py: stopped as igt_runner stops a test on a
+ * timeout, igt_adapter must leave no process behind.
  */
 #include "kselftest_harness.h"
 
@@ -16,6 +18,13 @@ TEST(deliberate_failure)
 {
 	TH_LOG("p2pbuf igt self-test: this subtest fails on purpose");
 	ASSERT_EQ(0, 1);
+}
+
+/* Last: lab/igt-selftest.sh offers igt only the first two subtests. */
+TEST(hang_on_request)
+{
+	if (getenv("P2PBUF_IGT_CANARY_HANG"))
+		pause();
 }
 
 TEST_HARNESS_MAIN

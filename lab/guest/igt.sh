@@ -56,7 +56,7 @@ done
 # igt_adapter) run in --multiple-mode: one execution of each binary for all
 # its subtests instead of one per subtest. Under TCG every execution costs
 # about a second of igt_runner's work and the dynamic loader's over the 9p
-# root; this pass went from 38 executions to 19 (docs/lab.rst has the
+# root; this pass went from 34 executions to 18 (docs/lab.rst has the
 # measured figures). igt's own tests run one execution per subtest, as
 # igt's CI runs them: in --multiple-mode igt_runner (igt 2.x) splits a
 # libigt binary's stderr at the wrong offsets and reports a passing subtest
@@ -84,8 +84,9 @@ t0=$(date +%s)
 total=${P2PBUF_IGT_TIMEOUT:-1200}
 # igt_pass NAME RESULTS_DIR SECONDS [OPTION...] -- TEST...: one igt_runner
 # run of TESTS (igt@<binary> lines of a --test-list) into
-# /tmp/results/RESULTS_DIR, ending at most SECONDS after the first pass
-# started (at least 60 s from now); its exit status is the line "NAME
+# /tmp/results/RESULTS_DIR, killed SECONDS after the first pass started
+# (at least 60 s from now; then 10 s of grace and igt_results to write
+# results.json from what ran); its exit status is the line "NAME
 # STATUS" of igt-runner.rc. igt_runner exits 0 even when tests fail: the
 # verdict is results.json. The KTAP run already stressed the pair: under
 # igt, race_test and fuzz_test check the protocol with short runs
