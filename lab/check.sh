@@ -195,7 +195,7 @@ lead_nice=${P2PBUF_LEAD_NICE:--3}
 case "$lead_nice" in
 -[0-9] | -1[0-9] | [0-9] | 1[0-9]) ;;
 *)
-	lab_log "pool: P2PBUF_LEAD_NICE=$lead_nice is not a niceness from -19 to 19: not used"
+	lab_log "pool: P2PBUF_LEAD_NICE=$lead_nice is not an offset from -19 to 19: not used"
 	lead_nice=0
 	;;
 esac
@@ -212,7 +212,7 @@ for j in "${ordered[@]}"; do
 			# util-linux's renice -n sets the value, not an increment.
 			target=$(($(nice) + lead_nice))
 			renice -n "$target" -p "$BASHPID" > /dev/null 2>&1 && [ "$(nice)" = "$target" ] ||
-				lab_log "pool: $j runs at niceness $(nice), not $target (lowering it needs root; -20 is the floor)"
+				lab_log "pool: $j runs at niceness $(nice), not $target (lowering it needs root; -20 to 19)"
 			pool_job "$j"
 		) &
 	else

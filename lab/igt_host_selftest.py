@@ -16,8 +16,9 @@ Checks:
 - Stopped as igt_runner stops a test on a timeout (SIGQUIT to the
   adapter and its process group) while igt_canary's hang_on_request
   hangs in the harness's test process, which has a process group of its
-  own, igt_adapter dies of SIGQUIT and leaves no process of the suite
-  behind (before, the hung test process stayed, parented to init).
+  own, and in a child of that process, igt_adapter dies of SIGQUIT and
+  leaves no process of the suite behind (72f9929's adapter hung in its
+  reaping; the one before left the test process to init).
 - lab/igt-results.py turns each planted defect of the two-pass layout
   (lab/guest/igt.sh: igt/ and igt-own/) into a "not ok" line: every
   result but pass and skip; a failure in igt-own; igt-own missing while
@@ -101,8 +102,11 @@ def adapter_stop_case(stdir):
         report(False, name, "igt_adapter did not run: %s" % e)
         return
     p.stdout.readline()  # "Starting subtest: hang_on_request"
-    # The harness forks the test after printing its own lines: give it time.
-    time.sleep(1)
+    # The suite, its test process and that one's child, all hanging.
+    deadline = time.time() + 20
+    while len(suite_processes(suite, "global:hang_on_request")) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    hung = len(suite_processes(suite, "global:hang_on_request"))
     os.killpg(p.pid, signal.SIGQUIT)
     try:
         p.communicate(timeout=20)
@@ -112,8 +116,9 @@ def adapter_stop_case(stdir):
     left = suite_processes(suite, "global:hang_on_request")
     for pid in left:
         os.kill(pid, signal.SIGKILL)
-    report(p.returncode == -signal.SIGQUIT and not left, name,
-           "igt_adapter exit %s (want SIGQUIT), processes left: %s" % (p.returncode, left))
+    report(hung == 3 and p.returncode == -signal.SIGQUIT and not left, name,
+           "%d of 3 suite processes hung before the stop; igt_adapter exit %s (want "
+           "SIGQUIT), processes left: %s" % (hung, p.returncode, left))
 
 
 def write_json(path, tests, jobs=None):

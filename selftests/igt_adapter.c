@@ -26,21 +26,24 @@
  * subtest failed, 77 if all skipped, 79 when a pattern matches nothing.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "igt_adapter_proc.h"
 
 #define IGT_EXIT_SUCCESS	0
 #define IGT_EXIT_SKIP		77
@@ -59,8 +62,6 @@ struct subtest {
 static struct subtest *subtests;
 static size_t nr_subtests;
 static char suite_path[PATH_MAX];
-/* The signal igt_runner (or a user) stopped us with, 0 until then. */
-static atomic_int stop_signal;
 
 static void die(const char *fmt, const char *arg)
 {
@@ -269,75 +270,6 @@ static void limit_subtests(void)
 		nr_subtests = n;
 }
 
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-/* Stop on the signals igt_runner's timeout sends, without SA_RESTART. */
-static void catch_stop_signals(void)
-{
-	static const int sigs[] = { SIGQUIT, SIGTERM, SIGINT, SIGHUP, 0 };
-	struct sigaction sa = { .sa_handler = on_stop };
-	size_t i;
-
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; sigs[i]; i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-/*
- * Kill and reap every child of ours, until none is left. The adapter is a
- * child subreaper: the harness runs each test in a process group of its
- * own (setpgrp() in kselftest_harness.h), which igt_runner's kill of our
- * group does not reach, so a test whose harness died is ours to end, not
- * init's. Run after the suite's process has been reaped.
- */
-static void reap_orphans(void)
-{
-	pid_t self = getpid();
-	bool found;
-
-	do {
-		struct dirent *e;
-		DIR *proc;
-
-		found = false;
-		/* No child at all (the usual case): nothing to look for. */
-		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
-			break;
-		proc = opendir("/proc");
-		if (!proc)
-			break;
-		while ((e = readdir(proc))) {
-			char path[64], buf[512], *p;
-			pid_t pid = atoi(e->d_name);
-			long ppid;
-			size_t n;
-			FILE *f;
-
-			if (pid <= 0)
-				continue;
-			snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-			f = fopen(path, "r");
-			if (!f)
-				continue;
-			n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = '\0';
-			/* "pid (comm) state ppid ...": comm may hold spaces. */
-			p = strrchr(buf, ')');
-			if (!p || sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid != self)
-				continue;
-			kill(pid, SIGKILL);
-			found = true;
-		}
-		closedir(proc);
-		while (waitpid(-1, NULL, found ? 0 : WNOHANG) > 0)
-			;
-	} while (found);
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -349,6 +281,68 @@ static double now(void)
 enum verdict { V_SUCCESS, V_FAIL, V_SKIP };
 static const char * const verdict_name[] = { "SUCCESS", "FAIL", "SKIP" };
 
+/* Pass one line of the suite's output through; a KTAP result sets *v. */
+static void take_line(const char *line, size_t len, bool *seen, enum verdict *v)
+{
+	fwrite(line, 1, len, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	if (len >= 3 && !strncmp(line, "ok ", 3)) {
+		*seen = true;
+		*v = memmem(line, len, " # SKIP", 7) ? V_SKIP : V_SUCCESS;
+	} else if (len >= 7 && !strncmp(line, "not ok ", 7)) {
+		*seen = true;
+		*v = V_FAIL;
+	}
+}
+
+/*
+ * Read the suite's stdout (fd) line by line until the suite (pidfd) has
+ * exited and its output is drained, or a stop signal arrives: the only
+ * place where those are unblocked is adapter_ppoll(). A test process the suite
+ * left behind may hold fd open: the exit, not the EOF, ends the wait.
+ */
+static void follow_suite(int fd, int pidfd, bool *seen, enum verdict *v)
+{
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
+				 { .fd = pidfd, .events = POLLIN } };
+	char buf[4096], *nl;
+	size_t have = 0;
+	ssize_t n;
+	bool exited = false;
+
+	while (!adapter_stop_signal()) {
+		if (adapter_ppoll(pfd, 2) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("ppoll: %s", strerror(errno));
+		}
+		if (pfd[1].revents) {
+			/* Exited: take what is left without waiting for more. */
+			exited = true;
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		}
+		if (pfd[0].revents || exited) {
+			n = read(fd, buf + have, sizeof(buf) - have);
+			if (n <= 0)
+				pfd[0].fd = -1;
+			else
+				have += n;
+			while ((nl = memchr(buf, '\n', have))) {
+				take_line(buf, nl - buf, seen, v);
+				have -= nl + 1 - buf;
+				memmove(buf, nl + 1, have);
+			}
+			if (have == sizeof(buf) || (have && pfd[0].fd < 0)) {
+				take_line(buf, have, seen, v);
+				have = 0;
+			}
+		}
+		if (exited && pfd[0].fd < 0)
+			break;
+	}
+}
+
 /*
  * Run one harness test. Its output is passed through to stdout (igt keeps
  * it in out.txt); the KTAP result line "ok N ..." / "not ok N ..." (with
@@ -358,11 +352,9 @@ static enum verdict run_one(const struct subtest *st)
 {
 	enum verdict v = V_FAIL;
 	bool seen = false;
-	int pipefd[2], status;
-	char *sel, *line = NULL;
-	size_t len = 0;
+	int pipefd[2], pidfd, status;
 	double t0;
-	FILE *in;
+	char *sel;
 	pid_t pid;
 
 	if (asprintf(&sel, "%s:%s%s%s", st->fixture, st->variant,
@@ -379,6 +371,7 @@ static enum verdict run_one(const struct subtest *st)
 	if (!pid) {
 		/* Do not outlive the adapter when igt_runner kills it. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		adapter_unblock_in_child();
 		dup2(pipefd[1], STDOUT_FILENO);
 		close(pipefd[0]);
 		close(pipefd[1]);
@@ -387,37 +380,20 @@ static enum verdict run_one(const struct subtest *st)
 		_exit(127);
 	}
 	close(pipefd[1]);
-	in = fdopen(pipefd[0], "r");
-	while (!stop_signal && getline(&line, &len, in) > 0) {
-		fputs(line, stdout);
-		fflush(stdout);
-		if (!strncmp(line, "ok ", 3)) {
-			seen = true;
-			v = strstr(line, " # SKIP") ? V_SKIP : V_SUCCESS;
-		} else if (!strncmp(line, "not ok ", 7)) {
-			seen = true;
-			v = V_FAIL;
-		}
-	}
-	fclose(in);
-	free(line);
-	if (stop_signal)
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		die("pidfd_open: %s", strerror(errno));
+	follow_suite(pipefd[0], pidfd, &seen, &v);
+	close(pipefd[0]);
+	close(pidfd);
+	if (adapter_stop_signal())
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			die("waitpid: %s", strerror(errno));
-		kill(pid, SIGKILL);
-	}
-	reap_orphans();
-	if (stop_signal) {
-		int sig = stop_signal;
-
-		/* Die of the signal we were sent, as igt_runner expects. */
-		printf("# igt_adapter: %s stopped by signal %d\n", sel, sig);
-		fflush(stdout);
-		signal(sig, SIG_DFL);
-		raise(sig);
-		_exit(IGT_EXIT_FAILURE);
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid: %s", strerror(errno));
+	adapter_reap_orphans();
+	if (adapter_stop_signal()) {
+		printf("# igt_adapter: %s stopped by signal %d\n", sel, adapter_stop_signal());
+		adapter_die_of_stop_signal();
 	}
 	if (!seen) {
 		v = V_FAIL;
@@ -480,11 +456,13 @@ int main(int argc, char **argv)
 
 	/*
 	 * igt_runner runs us in a process group of our own, so a lab timeout
-	 * that kills igt_runner does not reach us: die with it instead of
-	 * running on beside whatever comes next.
+	 * that kills igt_runner does not reach us: stop with it (SIGTERM, a
+	 * stop signal) instead of running on beside whatever comes next.
 	 */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
 		return IGT_EXIT_FAILURE;
+	/* waitpid() needs it, whatever the caller ignored. */
+	signal(SIGCHLD, SIG_DFL);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
 		die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -534,7 +512,7 @@ int main(int argc, char **argv)
 			printf("%s\n", subtests[i].name);
 		return 0;
 	}
-	catch_stop_signals();
+	adapter_catch_stop_signals();
 	for (i = 0; i < nr_subtests; i++) {
 		enum verdict v;
 
