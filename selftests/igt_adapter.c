@@ -286,7 +286,8 @@ static void take_line(const char *line, size_t len, bool *seen, enum verdict *v)
 {
 	fwrite(line, 1, len, stdout);
 	fputc('\n', stdout);
-	fflush(stdout);
+	if (fflush(stdout))
+		adapter_write_failed();
 	if (len >= 3 && !strncmp(line, "ok ", 3)) {
 		*seen = true;
 		*v = memmem(line, len, " # SKIP", 7) ? V_SKIP : V_SUCCESS;
@@ -518,11 +519,15 @@ int main(int argc, char **argv)
 
 		if (run && !matches(run, subtests[i].name))
 			continue;
+		if (adapter_stop_signal())
+			adapter_die_of_stop_signal();
 		ran++;
 		v = run_one(&subtests[i]);
 		any_fail |= v == V_FAIL;
 		any_pass |= v == V_SUCCESS;
 	}
+	if (adapter_stop_signal())
+		adapter_die_of_stop_signal();
 	if (!ran) {
 		fprintf(stderr, "igt_adapter: no subtest matches '%s'\n", run ? run : "*");
 		return IGT_EXIT_INVALID;

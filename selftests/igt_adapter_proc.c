@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "igt_adapter_proc.h"
@@ -54,15 +55,29 @@ void adapter_catch_stop_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 	}
 	sigprocmask(SIG_BLOCK, &stop_signals, &unblocked);
+	/* A failed write to igt_runner is a stop too (adapter_write_failed()). */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /**
  * adapter_stop_signal() - the stop signal received
  *
+ * ppoll() delivers a pending signal only when no descriptor is ready, and
+ * igt_runner's SIGQUIT also ends the suite, whose pidfd is then ready: a
+ * stop signal still pending is taken here.
+ *
  * Return: the signal's number, 0 while none came.
  */
 int adapter_stop_signal(void)
 {
+	static const struct timespec now;
+	int sig;
+
+	if (!stop_signal) {
+		sig = sigtimedwait(&stop_signals, NULL, &now);
+		if (sig > 0)
+			stop_signal = sig;
+	}
 	return stop_signal;
 }
 
@@ -83,7 +98,17 @@ int adapter_ppoll(struct pollfd *pfd, nfds_t n)
  */
 void adapter_unblock_in_child(void)
 {
+	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &unblocked, NULL);
+}
+
+/**
+ * adapter_write_failed() - stop as on SIGPIPE: igt_runner is gone
+ */
+void adapter_write_failed(void)
+{
+	if (!stop_signal)
+		stop_signal = SIGPIPE;
 }
 
 /**
@@ -98,6 +123,7 @@ void adapter_die_of_stop_signal(void)
 
 	fflush(stdout);
 	signal(sig, SIG_DFL);
+	sigaddset(&stop_signals, SIGPIPE);
 	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 	raise(sig);
 	_exit(98);

@@ -12,6 +12,7 @@ void adapter_catch_stop_signals(void);
 int adapter_stop_signal(void);
 int adapter_ppoll(struct pollfd *pfd, nfds_t n);
 void adapter_unblock_in_child(void);
+void adapter_write_failed(void);
 void adapter_die_of_stop_signal(void);
 void adapter_reap_orphans(void);
 
