@@ -18,7 +18,9 @@ Checks:
   hangs in the harness's test process, which has a process group of its
   own, and in a child of that process, igt_adapter dies of SIGQUIT and
   leaves no process of the suite behind (72f9929's adapter hung in its
-  reaping; the one before left the test process to init).
+  reaping; the one before left the test process to init). The same when
+  the pipe it writes to is closed while the test writes: it dies of
+  SIGPIPE (3f4de83's adapter ran on, writing nowhere).
 - lab/igt-results.py turns each planted defect of the two-pass layout
   (lab/guest/igt.sh: igt/ and igt-own/) into a "not ok" line: every
   result but pass and skip; a failure in igt-own; igt-own missing while
@@ -89,11 +91,15 @@ def suite_processes(suite, test):
     return pids
 
 
-def adapter_stop_case(stdir):
-    name = "adapter.no_process_left_after_stop"
+def adapter_stop_case(stdir, close_stdout=False):
+    """Stop igt_adapter while hang_on_request hangs: by SIGQUIT to its
+    group, as igt_runner does on a timeout, or (CLOSE_STDOUT) by closing
+    the pipe it writes to, as when igt_runner dies."""
+    name = "adapter.no_process_left_after_" + ("stdout_closed" if close_stdout else "stop")
+    want = signal.SIGPIPE if close_stdout else signal.SIGQUIT
     suite = os.path.join(stdir, "igt_canary")
     env = {k: v for k, v in os.environ.items() if not k.startswith("P2PBUF_IGT_")}
-    env["P2PBUF_IGT_CANARY_HANG"] = "1"
+    env["P2PBUF_IGT_CANARY_HANG"] = "write" if close_stdout else "1"
     try:
         p = subprocess.Popen([os.path.join(stdir, "igt_adapter"), "--suite", suite,
                               "--run-subtest", "hang_on_request"], stdout=subprocess.PIPE,
@@ -107,18 +113,21 @@ def adapter_stop_case(stdir):
     while len(suite_processes(suite, "global:hang_on_request")) < 3 and time.time() < deadline:
         time.sleep(0.05)
     hung = len(suite_processes(suite, "global:hang_on_request"))
-    os.killpg(p.pid, signal.SIGQUIT)
+    if close_stdout:
+        p.stdout.close()
+    else:
+        os.killpg(p.pid, signal.SIGQUIT)
     try:
-        p.communicate(timeout=20)
+        p.wait(timeout=20)
     except subprocess.TimeoutExpired:
         p.kill()
-        p.communicate()
+        p.wait()
     left = suite_processes(suite, "global:hang_on_request")
     for pid in left:
         os.kill(pid, signal.SIGKILL)
-    report(hung == 3 and p.returncode == -signal.SIGQUIT and not left, name,
+    report(hung == 3 and p.returncode == -want and not left, name,
            "%d of 3 suite processes hung before the stop; igt_adapter exit %s (want "
-           "SIGQUIT), processes left: %s" % (hung, p.returncode, left))
+           "-%d), processes left: %s" % (hung, p.returncode, want, left))
 
 
 def write_json(path, tests, jobs=None):
@@ -232,6 +241,7 @@ def main(argv):
                  {"P2PBUF_IGT_SUBTESTS": "1"})
     adapter_case(stdir, "limit", "*", 0, ["canary_pass"], {"P2PBUF_IGT_SUBTESTS": "1"})
     adapter_stop_case(stdir)
+    adapter_stop_case(stdir, close_stdout=True)
     results_case("both_pass", both_pass, [])
     results_case("own_failure", own_fails, ["igt@vgem_basic@create"])
     results_case("own_missing", own_missing, ["igt@vgem_basic"])

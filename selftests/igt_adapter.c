@@ -286,7 +286,8 @@ static void take_line(const char *line, size_t len, bool *seen, enum verdict *v)
 {
 	fwrite(line, 1, len, stdout);
 	fputc('\n', stdout);
-	if (fflush(stdout))
+	/* Line-buffered: a failed write shows in ferror(), not in fflush(). */
+	if (fflush(stdout) || ferror(stdout))
 		adapter_write_failed();
 	if (len >= 3 && !strncmp(line, "ok ", 3)) {
 		*seen = true;
@@ -362,7 +363,8 @@ static enum verdict run_one(const struct subtest *st)
 		     *st->variant ? ":" : "", st->test) < 0)
 		die("%s", "out of memory");
 	printf("Starting subtest: %s\n", st->name);
-	fflush(stdout);
+	if (fflush(stdout) || ferror(stdout))
+		adapter_write_failed();
 	t0 = now();
 	if (pipe(pipefd))
 		die("pipe: %s", strerror(errno));

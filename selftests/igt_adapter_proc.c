@@ -70,11 +70,11 @@ void adapter_catch_stop_signals(void)
  */
 int adapter_stop_signal(void)
 {
-	static const struct timespec now;
+	static const struct timespec zero;
 	int sig;
 
 	if (!stop_signal) {
-		sig = sigtimedwait(&stop_signals, NULL, &now);
+		sig = sigtimedwait(&stop_signals, NULL, &zero);
 		if (sig > 0)
 			stop_signal = sig;
 	}

@@ -23,13 +23,21 @@ TEST(deliberate_failure)
 /*
  * Last: lab/igt-selftest.sh offers igt only the first two subtests. The
  * test process hangs, and so does a child of its own, as the suites'
- * helper processes would.
+ * helper processes would; with P2PBUF_IGT_CANARY_HANG=write both write a
+ * line to stdout every 10 ms meanwhile.
  */
 TEST(hang_on_request)
 {
-	if (!getenv("P2PBUF_IGT_CANARY_HANG"))
+	const char *how = getenv("P2PBUF_IGT_CANARY_HANG");
+
+	if (!how)
 		return;
 	ASSERT_LE(0, fork());
+	while (!strcmp(how, "write")) {
+		printf("# hang_on_request: still here\n");
+		fflush(stdout);
+		usleep(10000);
+	}
 	pause();
 }
 
