@@ -126,20 +126,15 @@ def main(argv):
                 name = "igt@%s@%s" % (b.lower(), st.lower())
                 if name in names or any(k.startswith(name + "@") for k in names):
                     continue
-                n = len([x for x in lines if not x.startswith("#")]) + 1
-                lines.append("not ok %d %s" % (n, name))
-                lines.append("# in %s/joblist.txt but no result (a timeout before it?)" % sub)
+                bad(name, "in %s/joblist.txt but no result (a timeout before it?)" % sub)
         for b in expected:
             if b not in seen:
-                n = len([x for x in lines if not x.startswith("#")]) + 1
-                lines.append("not ok %d igt@%s" % (n, b))
-                lines.append("# binary in the test list but no result (did not start?)")
+                bad("igt@" + b, "binary in the test list but no result (did not start?)")
         for pas, rc in rcs or []:
             if rc != "0":
-                n = len([x for x in lines if not x.startswith("#")]) + 1
-                lines.append("not ok %d igt_runner exit status (%s)" % (n, pas))
-                lines.append("# igt_runner exit %s (1 error/abort, 2 overall timeout, "
-                             "124 lab timeout, 137 killed)" % rc)
+                bad("igt_runner exit status (%s)" % pas,
+                    "igt_runner exit %s (1 error/abort, 2 overall timeout, "
+                    "124 lab timeout, 137 killed)" % rc)
     plan = len([x for x in lines if not x.startswith("#")])
     with open(out, "w") as f:
         f.write("TAP version 13\n1..%d\n" % plan)

@@ -56,11 +56,17 @@ def report(ok, name, why=""):
         lines.append("# " + why)
 
 
+def adapter_env(**extra):
+    """The environment for igt_adapter: not the caller's igt settings
+    (make check's P2PBUF_IGT_SUBTESTS), but EXTRA."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("P2PBUF_IGT_")}
+    env.update(extra)
+    return env
+
+
 def adapter_case(stdir, name, pattern, want_rc, want_run, extra_env=None):
     """Run igt_canary through igt_adapter with --run-subtest PATTERN."""
-    # Not the caller's igt settings (make check's P2PBUF_IGT_SUBTESTS).
-    env = {k: v for k, v in os.environ.items() if not k.startswith("P2PBUF_IGT_")}
-    env.update(extra_env or {})
+    env = adapter_env(**(extra_env or {}))
     try:
         p = subprocess.run([os.path.join(stdir, "igt_adapter"), "--suite",
                             os.path.join(stdir, "igt_canary"), "--run-subtest", pattern],
@@ -98,8 +104,7 @@ def adapter_stop_case(stdir, close_stdout=False):
     name = "adapter.no_process_left_after_" + ("stdout_closed" if close_stdout else "stop")
     want = signal.SIGPIPE if close_stdout else signal.SIGQUIT
     suite = os.path.join(stdir, "igt_canary")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("P2PBUF_IGT_")}
-    env["P2PBUF_IGT_CANARY_HANG"] = "write" if close_stdout else "1"
+    env = adapter_env(P2PBUF_IGT_CANARY_HANG="write" if close_stdout else "1")
     try:
         p = subprocess.Popen([os.path.join(stdir, "igt_adapter"), "--suite", suite,
                               "--run-subtest", "hang_on_request"], stdout=subprocess.PIPE,
