@@ -51,12 +51,16 @@ APPEND_B="dma_debug=off"
 BOOT_C="lockdep_exit_held"
 SUITES_C="revoke_bound_canary detector_probe"
 # Lockdep's irq lock orders and its nest_lock check, a boot each; the last
-# one ends the boot in a panic.
-BOOT_D="lockdep_safe_unsafe"
+# one ends the boot in a panic. Boot D then leaves the probe asleep for
+# good, uninterruptibly: the guest's guard must end that boot
+# (lab/guest/lib.sh), with a short suite timeout (GUARD_D) here.
+BOOT_D="lockdep_safe_unsafe stuck"
+GUARD_D="P2PBUF_SUITE_TIMEOUT=10 P2PBUF_STUCK_GRACE=5"
 BOOT_E="lockdep_irq_inversion"
 BOOT_F="lockdep_nest panic"
 
-# boot NAME APPEND REQUESTS [SUITE] [JOB]: one boot; summary.py's verdict in
+# boot NAME APPEND REQUESTS [SUITE] [JOB] [VARS]: one boot (VARS: NAME=VALUE
+# words for vm.sh, boot D's short suite timeout); summary.py's verdict in
 # NAME/summary.txt and its exit status in NAME/summary.rc. JOB "check" (the
 # default) boots as a topology's check does: p2pbuf's modules bound,
 # kmemleak scanned at the start and the end (boot A's planted leak is found
@@ -66,11 +70,13 @@ BOOT_F="lockdep_nest panic"
 # the end-of-boot state alone.
 boot() {
 	local name=$1 append=$2 reqs=$3 suite=${4:-detector_probe} job=${5:-check} rc=0
+	local vars=()
+	read -ra vars <<< "${6:-}"
 	rm -rf "${res:?}/$name"
 	lab_log "detectors: boot $name ($job): $suite $reqs${append:+ ($append)}"
 	P2PBUF_SUITES=$suite P2PBUF_DETECT=$reqs P2PBUF_APPEND=$append \
 		P2PBUF_EXTRA_MODULES=$modout/p2pbuf_lab_detect.ko P2PBUF_BOOT_TIMEOUT=${P2PBUF_DETECT_TIMEOUT:-900} \
-		"$P2PBUF_TOP/lab/vm.sh" switch "$job" "$res/$name" >&2 || rc=$?
+		env "${vars[@]}" "$P2PBUF_TOP/lab/vm.sh" switch "$job" "$res/$name" >&2 || rc=$?
 	[ "$rc" -eq 0 ] || echo "guest did not finish (status $rc)" > "$res/$name/boot-failed"
 	rc=0
 	# shellcheck disable=SC2086 # SUITE may name more than one
@@ -140,7 +146,7 @@ if [ "${P2PBUF_PARALLEL:-2}" -ge 2 ]; then
 	boot detect-b "$APPEND_B" "$BOOT_B" detector_probe detect
 	wait
 	# Short boots, none timed: one lockdep report each.
-	boot detect-d "" "$BOOT_D" detector_probe detect &
+	boot detect-d "" "$BOOT_D" detector_probe detect "$GUARD_D" &
 	boot detect-e "" "$BOOT_E" detector_probe detect &
 	boot detect-f "" "$BOOT_F" detector_probe detect
 	wait
@@ -148,7 +154,7 @@ else
 	boot detect-a "" "$BOOT_A"
 	boot detect-b "$APPEND_B" "$BOOT_B" detector_probe detect
 	boot detect-c "" "$BOOT_C" "$SUITES_C"
-	boot detect-d "" "$BOOT_D" detector_probe detect
+	boot detect-d "" "$BOOT_D" detector_probe detect "$GUARD_D"
 	boot detect-e "" "$BOOT_E" detector_probe detect
 	boot detect-f "" "$BOOT_F" detector_probe detect
 fi
@@ -170,6 +176,18 @@ ktap_step "lockdep irq lock inversion fails the run" \
 ktap_step "lockdep nested lock not taken fails the run" \
 	fails detect-f "lockdep report" "Nested lock was not taken" \
 	"\(p2pbuf_lab_nest_child\)" "p2pbuf_lab_nest_parent"
+# The guard: the stuck probe outlives its timeout and SIGKILL; the guest,
+# not the host's boot timeout, ends the boot, naming the step and showing
+# the stuck task's stack.
+ktap_step "a task stuck in uninterruptible sleep fails the run" \
+	fails detect-d "guest stuck" "suite detector_probe" "state:D" "p2pbuf_lab_provoke"
+guard_ended() {
+	local why
+	why=$(cat "$res/detect-d/boot-failed" 2> /dev/null) || { echo "boot detect-d finished"; return 1; }
+	echo "boot detect-d: $why after $(cat "$res/detect-d/boot-seconds") s"
+	[ "$why" = "guest did not finish (status 1)" ]
+}
+ktap_step "the guest's guard, not the host's timeout, ends a stuck boot" guard_ended
 ktap_step "kernel panic fails the run" \
 	fails detect-f "kernel panic" "Kernel panic - not syncing: p2pbuf lab detector self-test: deliberate panic"
 ktap_step "lockdep switched off (end of boot) fails the run" \

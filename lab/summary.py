@@ -223,6 +223,35 @@ def kmemleak_reports(path):
     return out
 
 
+# lab/guest/lib.sh's guard: a step the kernel would not let end.
+STUCK_RE = re.compile(r"p2pbuf-lab: stuck: (.*)")
+# sysrq w's dump, from its header up to this many lines of it.
+BLOCKED_HEADER = "Show Blocked State"
+BLOCKED_LINES = 48
+
+
+def stuck_report(topo_dir):
+    """(what, blocked tasks) when the guest's guard ended the boot on a
+    stuck step (console.log), else None."""
+    path = os.path.join(topo_dir, "console.log")
+    if not os.path.exists(path):
+        return None
+    what, dump = None, []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip()
+            if what is None:
+                m = STUCK_RE.search(line)
+                if m:
+                    what = m.group(1)
+            elif dump or BLOCKED_HEADER in line:
+                if len(dump) < BLOCKED_LINES:
+                    dump.append("    " + line)
+    if what is None:
+        return None
+    return what, "\n".join(dump) or "    (no blocked-task dump on the console)"
+
+
 def placed_suites(topo_dir):
     """The suites lab/check.sh placed in a topology (selftests/suites), or
     None when it did not say (every suite is then expected)."""
@@ -279,6 +308,10 @@ def main(argv):
     total_p = total_f = total_s = 0
     table = []
     details = []
+    # The boots' own failures (a failed or stuck boot, kernel reports):
+    # printed last, next to the count, where a truncated log still shows
+    # them; most other failures of a bad boot follow from them.
+    boots = []
     conform = []
     for topo in topos:
         d = os.path.join(root, topo)
@@ -320,7 +353,12 @@ def main(argv):
                 details.append("%s/%s: %s" % (topo, suite, n))
         if boot_failed:
             total_f += 1
-            details.append("%s: FAIL: boot: %s" % (topo, open(os.path.join(d, "boot-failed")).read().strip()))
+            boots.append("%s: FAIL: boot: %s" % (topo, open(os.path.join(d, "boot-failed")).read().strip()))
+        stuck = stuck_report(d)
+        if stuck:
+            total_f += 1
+            boots.append("%s: FAIL: guest stuck: %s; the guard ended the boot, blocked tasks:\n%s" %
+                         (topo, stuck[0], stuck[1]))
         found = detectors.find_reports([os.path.join(d, n) for n in ("console.log", "dmesg.txt")])
         leaks = kmemleak_reports(os.path.join(d, "kmemleak.txt"))
         known = {}
@@ -348,12 +386,12 @@ def main(argv):
         for cls in sorted(set(found) | set(state)):
             total_f += 1
             for text in state.get(cls, []):
-                details.append("%s: FAIL: %s: %s" % (topo, cls, text))
+                boots.append("%s: FAIL: %s: %s" % (topo, cls, text))
             if cls in found:
                 reports = found[cls]
                 kinds = sorted({k for k, _, _ in reports})
                 _, src, excerpt = reports[0]
-                details.append("%s: FAIL: %s (%s): %d report line(s), the first in %s:\n%s" %
+                boots.append("%s: FAIL: %s (%s): %d report line(s), the first in %s:\n%s" %
                                (topo, cls, ", ".join(kinds), len(reports), src, excerpt))
         row.append(", ".join(sorted(set(found) | set(state))) or "clean")
         table.append(row)
@@ -407,6 +445,10 @@ def main(argv):
     if details:
         print()
         for line in details:
+            print(line)
+    if boots:
+        print()
+        for line in boots:
             print(line)
     print()
     print("%d passed, %d failed, %d skipped" % (total_p, total_f, total_s))

@@ -52,6 +52,7 @@ truncate -s 64M "$run/ivshmem1"
 	printf 'P2PBUF_STDIR=%q\n' "$P2PBUF_STDIR"
 	printf 'P2PBUF_SUITES=%q\n' "${P2PBUF_SUITES:-}"
 	printf 'P2PBUF_SUITE_TIMEOUT=%q\n' "${P2PBUF_SUITE_TIMEOUT:-600}"
+	printf 'P2PBUF_STUCK_GRACE=%q\n' "${P2PBUF_STUCK_GRACE:-55}"
 	printf 'P2PBUF_EXTRA_MODULES=%q\n' "${P2PBUF_EXTRA_MODULES:-}"
 	printf 'export P2PBUF_LAB=1\n'	# features the lab config guarantees must not SKIP
 	printf 'export P2PBUF_TOPOLOGY=%q\n' "$topo"

@@ -134,6 +134,107 @@ guest_teardown() {
 	fi
 }
 
+# A stuck step: a task that the kernel will not let die. A task in
+# uninterruptible sleep outlives SIGKILL; timeout(1) then kills itself and
+# the next suite starts beside it, only to time out on the locks it holds,
+# and the teardown's unbind blocks for good: the boot would run into the
+# host's timeout with every later suite lost and no word of where it hung.
+# guest_stuck ends the boot at once instead: the line
+# "p2pbuf-lab: stuck: WHAT" (lab/summary.py fails the boot with it and the
+# blocked tasks), the blocked tasks' stacks on the console (sysrq w), then an
+# immediate reboot (sysrq b), which QEMU's -no-reboot turns into its exit.
+# Not a power-off: a device's shutdown could wait on the stuck task too.
+guest_stuck() { # WHAT
+	guest_log "stuck: $1; blocked tasks follow, then the boot ends"
+	# The dump is at KERN_INFO, under the lab's console level.
+	echo 7 > /proc/sys/kernel/printk
+	echo w > /proc/sysrq-trigger
+	sleep 2
+	echo b > /proc/sysrq-trigger
+}
+
+# guest_session_tasks SID: "PID:STATE" of the live tasks of session SID,
+# from /proc/PID/stat alone (cmdline or environ would need the task's mm,
+# whose lock a stuck task may hold); zombies are dead already.
+guest_session_tasks() {
+	local f line sid=$1 out=
+	for f in /proc/[0-9]*/stat; do
+		read -r line 2> /dev/null < "$f" || continue
+		# After the command's ")": state ppid pgrp session ...
+		# shellcheck disable=SC2086 # split into the fields on purpose
+		set -- ${line##*) }
+		[ "$4" = "$sid" ] && [ "$1" != Z ] && out="$out${out:+ }${line%% *}:$1"
+	done
+	echo "$out"
+}
+
+# guest_reap_session SID WHAT: kill what a step run as session SID left
+# behind and give it P2PBUF_STUCK_GRACE seconds (default 55) to die; a task
+# still there then is stuck (guest_stuck).
+guest_reap_session() {
+	local left=${P2PBUF_STUCK_GRACE:-55} tasks t
+	tasks=$(guest_session_tasks "$1")
+	[ -n "$tasks" ] || return 0
+	guest_log "$2: killing what it left: $tasks"
+	for t in $tasks; do kill -9 "${t%:*}" 2> /dev/null; done
+	while tasks=$(guest_session_tasks "$1") && [ -n "$tasks" ]; do
+		if [ "$left" -le 0 ]; then
+			guest_stuck "$2: task(s) $tasks still alive ${P2PBUF_STUCK_GRACE:-55} s after SIGKILL"
+			return 1
+		fi
+		sleep 1
+		left=$((left - 1))
+	done
+}
+
+# guest_session WHAT COMMAND...: COMMAND as a session of its own (setsid:
+# timeout(1) and the harness make process groups, not sessions), then what it
+# left reaped; its exit status.
+guest_session() {
+	local what=$1 sid rc=0
+	shift
+	setsid -w "$@" &
+	sid=$!
+	wait "$sid" || rc=$?
+	guest_reap_session "$sid" "$what"
+	return "$rc"
+}
+
+# The guard: for a step that blocks this script itself (a write to sysfs
+# that waits on a stuck task, in the setup or the teardown): if the step
+# has not returned after SECONDS, it is stuck.
+GUEST_GUARD=
+guest_guard_start() { # SECONDS WHAT
+	(
+		sleep "$1"
+		guest_stuck "$2, $1 s without returning"
+	) &
+	GUEST_GUARD=$!
+}
+
+guest_guard_stop() {
+	[ -n "$GUEST_GUARD" ] || return 0
+	kill "$GUEST_GUARD" 2> /dev/null
+	wait "$GUEST_GUARD" 2> /dev/null
+	GUEST_GUARD=
+}
+
+# guest_guarded SECONDS WHAT COMMAND...: COMMAND under the guard.
+guest_guarded() {
+	local rc=0
+	guest_guard_start "$1" "$2"
+	shift 2
+	"$@" || rc=$?
+	guest_guard_stop
+	return "$rc"
+}
+
+# A suite's time and then some: its timeout, timeout(1)'s 5 s to SIGKILL,
+# the grace.
+guest_suite_guard_seconds() {
+	echo $((P2PBUF_SUITE_TIMEOUT + 5 + ${P2PBUF_STUCK_GRACE:-55}))
+}
+
 guest_run_suites() {
 	local s bin rc wd t0
 	for s in $P2PBUF_SUITES; do
@@ -150,8 +251,8 @@ guest_run_suites() {
 			echo t > /proc/sysrq-trigger) &
 		wd=$!
 		t0=$SECONDS
-		(cd /tmp && timeout -k 5 "$P2PBUF_SUITE_TIMEOUT" "$bin") > "$R/$s.ktap" 2>&1
-		rc=$?
+		rc=0
+		(cd /tmp && guest_session "suite $s" timeout -k 5 "$P2PBUF_SUITE_TIMEOUT" "$bin") > "$R/$s.ktap" 2>&1 || rc=$?
 		echo "$((SECONDS - t0))" > "$R/$s.seconds"
 		kill "$wd" 2> /dev/null
 		echo "$rc" > "$R/$s.rc"
@@ -229,14 +330,17 @@ guest_job_check() {
 		echo clear > /sys/kernel/debug/kmemleak
 		guest_log "kmemleak: ready"
 	fi
-	guest_setup
+	guest_guarded "$(guest_suite_guard_seconds)" "setup" guest_setup
 	guest_run_suites
 	if [ -n "${P2PBUF_IGT_ROOTFS:-}" ]; then
 		guest_log "igt: start"
-		P2PBUF_TOP=$P2PBUF_TOP P2PBUF_STDIR=$P2PBUF_STDIR bash "$P2PBUF_TOP/lab/guest/igt.sh" "$R"
+		# igt.sh's own limit, its kill and results, then the grace.
+		guest_guarded $((${P2PBUF_IGT_TIMEOUT:-1200} + 120 + ${P2PBUF_STUCK_GRACE:-55})) "igt" \
+			guest_session igt env P2PBUF_TOP="$P2PBUF_TOP" P2PBUF_STDIR="$P2PBUF_STDIR" \
+			bash "$P2PBUF_TOP/lab/guest/igt.sh" "$R"
 		guest_log "igt: done"
 	fi
-	guest_teardown
+	guest_guarded "$(guest_suite_guard_seconds)" "teardown" guest_teardown
 	guest_detector_state
 	guest_log "done"
 	dmesg > "$R/dmesg.txt"

@@ -33,6 +33,9 @@
  *			the spinner runs, touches the soft lockup watchdog)
  *	tasks_stall <ms> spin <ms> preemptible but never sleeping while a
  *			thread waits for an RCU tasks grace period
+ *	stuck		the writer sleeps uninterruptibly for good: no
+ *			signal ends it (the lab guest's guard must end the
+ *			boot, lab/guest/lib.sh)
  *	panic		panic(): the boot ends there
  * Lockdep reports once a boot, so each lockdep request needs a boot of its
  * own; the two irq requests refuse (-EBUSY) once either has run.
@@ -67,6 +70,9 @@ static DEFINE_MUTEX(p2pbuf_lab_hung_lock);
 static DECLARE_COMPLETION(p2pbuf_lab_release);
 static struct completion p2pbuf_lab_hung_done[2];
 static bool p2pbuf_lab_hung_started;
+
+/* "stuck": nothing completes it; the boot ends with the writer asleep. */
+static DECLARE_COMPLETION(p2pbuf_lab_never);
 
 /* "lockdep_unlock": a mutex nobody holds, unlocked once. */
 static DEFINE_MUTEX(p2pbuf_lab_idle_lock);
@@ -456,6 +462,10 @@ static int p2pbuf_lab_provoke(char *req)
 	if (!strcmp(what, "lockdep_nest")) {
 		spin_lock_nest_lock(&p2pbuf_lab_nest_child, &p2pbuf_lab_nest_parent);
 		spin_unlock(&p2pbuf_lab_nest_child);
+		return 0;
+	}
+	if (!strcmp(what, "stuck")) {
+		wait_for_completion(&p2pbuf_lab_never);
 		return 0;
 	}
 	if (!strcmp(what, "panic"))
