@@ -15,7 +15,9 @@
 # boot of its own (detect-a to detect-f); kmemleak must be on for the
 # planted leak, so it is switched off in detect-b; DMA-API debug is
 # switched off in that boot by dma_debug=off. detect-c also proves that a
-# p2pbuf revoke past its bound fails the run, and detect-f ends in a panic.
+# p2pbuf revoke past its bound fails the run, detect-d and detect-e end
+# with a step stuck in the kernel (the guest's reaper and guard,
+# lab/guest/lib.sh), and detect-f ends in a panic.
 # detect-a and detect-c boot as a topology's check does; b, d, e and f,
 # whose reports need neither p2pbuf's modules nor a kmemleak scan, load only
 # the module and run the probe (vm.sh's job "detect").
@@ -51,12 +53,15 @@ APPEND_B="dma_debug=off"
 BOOT_C="lockdep_exit_held"
 SUITES_C="revoke_bound_canary detector_probe"
 # Lockdep's irq lock orders and its nest_lock check, a boot each; the last
-# one ends the boot in a panic. Boot D then leaves the probe asleep for
-# good, uninterruptibly: the guest's guard must end that boot
-# (lab/guest/lib.sh), with a short suite timeout (GUARD_D) here.
+# one ends the boot in a panic. The guest's two ends of a stuck step
+# (lab/guest/lib.sh) end D and E: D's probe then sleeps for good, which the
+# reaper finds after the suite's timeout (short here: 25 s, with 5 s of
+# grace; the task's 35 s in D stay under the lab's 60 s hung-task timeout);
+# E's job then writes "stuck" itself, under a 15 s guard.
 BOOT_D="lockdep_safe_unsafe stuck"
-GUARD_D="P2PBUF_SUITE_TIMEOUT=10 P2PBUF_STUCK_GRACE=5"
+VARS_D="P2PBUF_SUITE_TIMEOUT=25 P2PBUF_STUCK_GRACE=5"
 BOOT_E="lockdep_irq_inversion"
+VARS_E="P2PBUF_DETECT_GUARD=15"
 BOOT_F="lockdep_nest panic"
 
 # boot NAME APPEND REQUESTS [SUITE] [JOB] [VARS]: one boot (VARS: NAME=VALUE
@@ -145,17 +150,17 @@ if [ "${P2PBUF_PARALLEL:-2}" -ge 2 ]; then
 	boot detect-c "" "$BOOT_C" "$SUITES_C" &
 	boot detect-b "$APPEND_B" "$BOOT_B" detector_probe detect
 	wait
-	# Short boots, none timed: one lockdep report each.
-	boot detect-d "" "$BOOT_D" detector_probe detect "$GUARD_D" &
-	boot detect-e "" "$BOOT_E" detector_probe detect &
+	# Short boots: one lockdep report each, D and E then a stuck step.
+	boot detect-d "" "$BOOT_D" detector_probe detect "$VARS_D" &
+	boot detect-e "" "$BOOT_E" detector_probe detect "$VARS_E" &
 	boot detect-f "" "$BOOT_F" detector_probe detect
 	wait
 else
 	boot detect-a "" "$BOOT_A"
 	boot detect-b "$APPEND_B" "$BOOT_B" detector_probe detect
 	boot detect-c "" "$BOOT_C" "$SUITES_C"
-	boot detect-d "" "$BOOT_D" detector_probe detect "$GUARD_D"
-	boot detect-e "" "$BOOT_E" detector_probe detect
+	boot detect-d "" "$BOOT_D" detector_probe detect "$VARS_D"
+	boot detect-e "" "$BOOT_E" detector_probe detect "$VARS_E"
 	boot detect-f "" "$BOOT_F" detector_probe detect
 fi
 lab_log "detectors: boots took $(($(date +%s) - t0)) s"
@@ -176,18 +181,24 @@ ktap_step "lockdep irq lock inversion fails the run" \
 ktap_step "lockdep nested lock not taken fails the run" \
 	fails detect-f "lockdep report" "Nested lock was not taken" \
 	"\(p2pbuf_lab_nest_child\)" "p2pbuf_lab_nest_parent"
-# The guard: the stuck probe outlives its timeout and SIGKILL; the guest,
-# not the host's boot timeout, ends the boot, naming the step and showing
-# the stuck task's stack.
-ktap_step "a task stuck in uninterruptible sleep fails the run" \
-	fails detect-d "guest stuck" "suite detector_probe" "state:D" "p2pbuf_lab_provoke"
-guard_ended() {
+# A stuck step: the guest, not the host's boot timeout, ends the boot,
+# naming the step and showing the stuck task's stack. D: the probe outlives
+# its timeout and SIGKILL (the reaper); E: a write blocks the guest's own
+# script (the guard).
+ktap_step "a suite stuck in uninterruptible sleep fails the run" \
+	fails detect-d "guest stuck" "suite detector_probe: thread\(s\) [0-9/:D ]+ still alive" \
+	"state:D" "p2pbuf_lab_provoke_write"
+ktap_step "a step of the guest's own stuck in the kernel fails the run" \
+	fails detect-e "guest stuck" "detect: a write that never returns: 15 s without returning" \
+	"state:D" "p2pbuf_lab_provoke_write"
+guest_ended() { # BOOT
 	local why
-	why=$(cat "$res/detect-d/boot-failed" 2> /dev/null) || { echo "boot detect-d finished"; return 1; }
-	echo "boot detect-d: $why after $(cat "$res/detect-d/boot-seconds") s"
+	why=$(cat "$res/$1/boot-failed" 2> /dev/null) || { echo "boot $1 finished"; return 1; }
+	echo "boot $1: $why after $(cat "$res/$1/boot-seconds") s"
 	[ "$why" = "guest did not finish (status 1)" ]
 }
-ktap_step "the guest's guard, not the host's timeout, ends a stuck boot" guard_ended
+ktap_step "the guest, not the host's timeout, ends a stuck boot (suite)" guest_ended detect-d
+ktap_step "the guest, not the host's timeout, ends a stuck boot (own step)" guest_ended detect-e
 ktap_step "kernel panic fails the run" \
 	fails detect-f "kernel panic" "Kernel panic - not syncing: p2pbuf lab detector self-test: deliberate panic"
 ktap_step "lockdep switched off (end of boot) fails the run" \

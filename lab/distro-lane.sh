@@ -408,7 +408,9 @@ boot() {
 	rm -f "$res/ivshmem0" "$res/ivshmem1"
 	if [ ! -f "$res/results/done" ]; then
 		echo "guest did not finish (qemu/timeout status $rc); console:"
-		tail -n 40 "$res/console.log"
+		# A stuck step (lab/guest/lib.sh) first: its dump follows it.
+		grep -m1 -A 40 'p2pbuf-lab: stuck:' "$res/console.log" ||
+			tail -n 40 "$res/console.log"
 		return 1
 	fi
 	echo "kernel start to guest init: $(cat "$res/results/init-seconds") s"

@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """Aggregate the lab's results: KTAP of every suite in every topology, the
 splat detector over every boot's logs and its end-of-boot detector state,
-missing suites and timeouts, into one table and the final line
+missing suites and timeouts, a boot the guest ended on a stuck step
+(lab/guest/lib.sh), into one table and the final line
 "N passed, N failed, N skipped", with a conformance table (exporter x
-check) for each topology that ran conform_test.
+check) for each topology that ran conform_test. The boots' own failures
+(failed or stuck boots, kernel reports) are printed last, next to the
+count, where a log cut to its end still shows them.
 
 usage: summary.py RESULTS_ROOT TOPOLOGY... -- SUITE...
 Exit status 0 only if nothing failed.
@@ -223,33 +226,52 @@ def kmemleak_reports(path):
     return out
 
 
-# lab/guest/lib.sh's guard: a step the kernel would not let end.
+# lab/guest/lib.sh's guest_stuck(): a step the kernel would not let end.
 STUCK_RE = re.compile(r"p2pbuf-lab: stuck: (.*)")
-# sysrq w's dump, from its header up to this many lines of it.
+# sysrq w's dump: from its header, each blocked task's lines, up to this many
+# in all; it ends where the busy workqueues begin.
 BLOCKED_HEADER = "Show Blocked State"
-BLOCKED_LINES = 48
+BLOCKED_END = "Showing busy workqueues"
+BLOCKED_LINES = 160
 
 
 def stuck_report(topo_dir):
-    """(what, blocked tasks) when the guest's guard ended the boot on a
-    stuck step (console.log), else None."""
+    """(what, blocked tasks) when the guest ended the boot on a stuck step,
+    else None. The step from console.log, the dump from the kernel log the
+    guest saved then (dmesg-stuck.txt), else from the console."""
     path = os.path.join(topo_dir, "console.log")
     if not os.path.exists(path):
         return None
-    what, dump = None, []
+    what = None
     with open(path, errors="replace") as f:
         for line in f:
-            line = line.rstrip()
-            if what is None:
-                m = STUCK_RE.search(line)
-                if m:
-                    what = m.group(1)
-            elif dump or BLOCKED_HEADER in line:
-                if len(dump) < BLOCKED_LINES:
-                    dump.append("    " + line)
+            m = STUCK_RE.search(line)
+            if m:
+                what = m.group(1).strip()
+                break
     if what is None:
         return None
-    return what, "\n".join(dump) or "    (no blocked-task dump on the console)"
+    dump = []
+    for name in ("dmesg-stuck.txt", "console.log"):
+        p = os.path.join(topo_dir, name)
+        if not os.path.exists(p):
+            continue
+        on = False
+        with open(p, errors="replace") as f:
+            for line in f:
+                line = line.rstrip()
+                if BLOCKED_HEADER in line:
+                    on = True
+                elif on and BLOCKED_END in line:
+                    break
+                if on:
+                    dump.append("    " + line)
+                    if len(dump) >= BLOCKED_LINES:
+                        dump.append("    (cut at %d lines; all of it in %s)" % (BLOCKED_LINES, name))
+                        break
+        if dump:
+            break
+    return what, "\n".join(dump) or "    (no blocked-task dump in the logs)"
 
 
 def placed_suites(topo_dir):
@@ -351,14 +373,15 @@ def main(argv):
             row.append("%d/%d/%d" % (p, f, s))
             for n in notes:
                 details.append("%s/%s: %s" % (topo, suite, n))
-        if boot_failed:
-            total_f += 1
-            boots.append("%s: FAIL: boot: %s" % (topo, open(os.path.join(d, "boot-failed")).read().strip()))
+        # A stuck step ends the boot too: one failure, the stuck one.
         stuck = stuck_report(d)
         if stuck:
             total_f += 1
-            boots.append("%s: FAIL: guest stuck: %s; the guard ended the boot, blocked tasks:\n%s" %
+            boots.append("%s: FAIL: guest stuck: %s; the guest ended the boot, blocked tasks:\n%s" %
                          (topo, stuck[0], stuck[1]))
+        elif boot_failed:
+            total_f += 1
+            boots.append("%s: FAIL: boot: %s" % (topo, open(os.path.join(d, "boot-failed")).read().strip()))
         found = detectors.find_reports([os.path.join(d, n) for n in ("console.log", "dmesg.txt")])
         leaks = kmemleak_reports(os.path.join(d, "kmemleak.txt"))
         known = {}
@@ -392,7 +415,7 @@ def main(argv):
                 kinds = sorted({k for k, _, _ in reports})
                 _, src, excerpt = reports[0]
                 boots.append("%s: FAIL: %s (%s): %d report line(s), the first in %s:\n%s" %
-                               (topo, cls, ", ".join(kinds), len(reports), src, excerpt))
+                             (topo, cls, ", ".join(kinds), len(reports), src, excerpt))
         row.append(", ".join(sorted(set(found) | set(state))) or "clean")
         table.append(row)
 

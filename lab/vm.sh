@@ -17,7 +17,10 @@
 # be longer than 4 GiB: conform_test's big_range), P2PBUF_MEM
 # (guest RAM, default 1G), P2PBUF_SMP (vCPUs, default 2: race_test needs
 # two), P2PBUF_APPEND (kernel command line), and
-# P2PBUF_BENCH_* (handed to the guest for the bench job).
+# P2PBUF_BENCH_* (handed to the guest for the bench job),
+# P2PBUF_SUITE_TIMEOUT (each suite, default 600 s) and P2PBUF_STUCK_GRACE
+# (how long what a step leaves behind may take to die after SIGKILL before
+# the guest calls the step stuck, default 55 s; lab/guest/lib.sh).
 # Exit status: 0 if the guest finished its job, 124 on timeout, else QEMU's.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -53,6 +56,7 @@ truncate -s 64M "$run/ivshmem1"
 	printf 'P2PBUF_SUITES=%q\n' "${P2PBUF_SUITES:-}"
 	printf 'P2PBUF_SUITE_TIMEOUT=%q\n' "${P2PBUF_SUITE_TIMEOUT:-600}"
 	printf 'P2PBUF_STUCK_GRACE=%q\n' "${P2PBUF_STUCK_GRACE:-55}"
+	printf 'P2PBUF_BOOT_TIMEOUT=%q\n' "$timeout_s"
 	printf 'P2PBUF_EXTRA_MODULES=%q\n' "${P2PBUF_EXTRA_MODULES:-}"
 	printf 'export P2PBUF_LAB=1\n'	# features the lab config guarantees must not SKIP
 	printf 'export P2PBUF_TOPOLOGY=%q\n' "$topo"

@@ -108,9 +108,13 @@ else
 	guest_run_suites
 	case " $all_suites " in *" demo "*) distro_demo ;; esac
 fi
-ktap_check "unbind provider" guest_unbind "$P2PBUF_PROVIDER_BDF"
-ktap_check "unbind initiator" guest_unbind "$P2PBUF_INITIATOR_BDF"
-ktap_check "modprobe -r p2pbuf_importer p2pbuf_exporter" modprobe -r p2pbuf_importer p2pbuf_exporter
+distro_teardown() {
+	ktap_check "unbind provider" guest_unbind "$P2PBUF_PROVIDER_BDF"
+	ktap_check "unbind initiator" guest_unbind "$P2PBUF_INITIATOR_BDF"
+	ktap_check "modprobe -r p2pbuf_importer p2pbuf_exporter" modprobe -r p2pbuf_importer p2pbuf_exporter
+}
+# An unbind that waits on a stuck task ends the boot (lab/guest/lib.sh).
+guest_guarded "$(guest_suite_guard_seconds)" "teardown" distro_teardown
 cat /proc/sys/kernel/tainted > "$R/tainted"
 guest_log "done"
 dmesg > "$R/dmesg.txt"

@@ -139,57 +139,80 @@ guest_teardown() {
 # the next suite starts beside it, only to time out on the locks it holds,
 # and the teardown's unbind blocks for good: the boot would run into the
 # host's timeout with every later suite lost and no word of where it hung.
-# guest_stuck ends the boot at once instead: the line
-# "p2pbuf-lab: stuck: WHAT" (lab/summary.py fails the boot with it and the
-# blocked tasks), the blocked tasks' stacks on the console (sysrq w), then an
-# immediate reboot (sysrq b), which QEMU's -no-reboot turns into its exit.
-# Not a power-off: a device's shutdown could wait on the stuck task too.
+# Two mechanisms catch it (docs/lab.rst, "the guest's stuck steps"):
+#  - the reaper: each suite and the igt run are a session of their own;
+#    what a step leaves behind is killed and must be gone within
+#    P2PBUF_STUCK_GRACE seconds (default 55);
+#  - the guard: a timer over a step that could block this script itself
+#    (setup and teardown write to sysfs; a suite, in case the reaper's own
+#    reads of /proc block), and one over the whole boot, 60 s before the
+#    host's timeout.
+# guest_stuck then ends the boot at once: the line "p2pbuf-lab: stuck:
+# WHAT" (lab/summary.py fails the boot with it and the blocked tasks), the
+# blocked tasks' stacks (sysrq w) on the console and in dmesg-stuck.txt,
+# then an immediate reboot (sysrq b), which QEMU's -no-reboot turns into its
+# exit. Not a power-off: a device's shutdown could wait on the stuck task.
 guest_stuck() { # WHAT
-	guest_log "stuck: $1; blocked tasks follow, then the boot ends"
+	# Once: a reaper and a guard may both find the same step stuck.
+	mkdir /run/p2pbuf-stuck 2> /dev/null || return 1
+	guest_log "stuck: $1"
 	# The dump is at KERN_INFO, under the lab's console level.
 	echo 7 > /proc/sys/kernel/printk
 	echo w > /proc/sysrq-trigger
-	sleep 2
+	# The results share has no cache: this is on the host before the reboot.
+	dmesg > "$R/dmesg-stuck.txt"
+	sleep 1
 	echo b > /proc/sysrq-trigger
 }
 
-# guest_session_tasks SID: "PID:STATE" of the live tasks of session SID,
-# from /proc/PID/stat alone (cmdline or environ would need the task's mm,
-# whose lock a stuck task may hold); zombies are dead already.
+# guest_session_tasks SID: "TGID/TID:STATE" of the live threads of session
+# SID. Per thread: a killed process whose main thread has exited shows its
+# leader as a zombie while another thread may still sleep in the kernel.
+# Only stat is read: cmdline or environ would take the task's mm lock, which
+# a stuck task may hold (stat takes exec_update_lock, held only across an
+# exec: the guard covers that).
 guest_session_tasks() {
-	local f line sid=$1 out=
-	for f in /proc/[0-9]*/stat; do
+	local f line sid=$1 out='' tgid
+	for f in /proc/[0-9]*/task/[0-9]*/stat; do
 		read -r line 2> /dev/null < "$f" || continue
 		# After the command's ")": state ppid pgrp session ...
 		# shellcheck disable=SC2086 # split into the fields on purpose
 		set -- ${line##*) }
-		[ "$4" = "$sid" ] && [ "$1" != Z ] && out="$out${out:+ }${line%% *}:$1"
+		if [ "$4" != "$sid" ] || [ "$1" = Z ] || [ "$1" = X ]; then
+			continue
+		fi
+		tgid=${f#/proc/}
+		out="$out${out:+ }${tgid%%/*}/${line%% *}:$1"
 	done
 	echo "$out"
 }
 
 # guest_reap_session SID WHAT: kill what a step run as session SID left
-# behind and give it P2PBUF_STUCK_GRACE seconds (default 55) to die; a task
-# still there then is stuck (guest_stuck).
+# behind, again on every round (a process may fork before it dies), and
+# give it P2PBUF_STUCK_GRACE seconds (default 55) to go; a thread still
+# there then is stuck.
 guest_reap_session() {
 	local left=${P2PBUF_STUCK_GRACE:-55} tasks t
 	tasks=$(guest_session_tasks "$1")
 	[ -n "$tasks" ] || return 0
 	guest_log "$2: killing what it left: $tasks"
-	for t in $tasks; do kill -9 "${t%:*}" 2> /dev/null; done
-	while tasks=$(guest_session_tasks "$1") && [ -n "$tasks" ]; do
+	while [ -n "$tasks" ]; do
 		if [ "$left" -le 0 ]; then
-			guest_stuck "$2: task(s) $tasks still alive ${P2PBUF_STUCK_GRACE:-55} s after SIGKILL"
+			guest_stuck "$2: thread(s) $tasks still alive ${P2PBUF_STUCK_GRACE:-55} s after SIGKILL"
 			return 1
 		fi
+		for t in $tasks; do kill -9 "${t%%/*}" 2> /dev/null; done
 		sleep 1
 		left=$((left - 1))
+		tasks=$(guest_session_tasks "$1")
 	done
 }
 
-# guest_session WHAT COMMAND...: COMMAND as a session of its own (setsid:
-# timeout(1) and the harness make process groups, not sessions), then what it
-# left reaped; its exit status.
+# guest_session WHAT COMMAND...: COMMAND as a session of its own, then what
+# it left reaped; its exit status. The session id is $!: in a shell without
+# job control a background child is no process group leader, so setsid(1)
+# calls setsid() without forking. timeout(1) and the harness make process
+# groups, never sessions.
 guest_session() {
 	local what=$1 sid rc=0
 	shift
@@ -200,14 +223,15 @@ guest_session() {
 	return "$rc"
 }
 
-# The guard: for a step that blocks this script itself (a write to sysfs
-# that waits on a stuck task, in the setup or the teardown): if the step
-# has not returned after SECONDS, it is stuck.
+# The guard: if the step has not returned after SECONDS, it is stuck. Once
+# fired it ignores the TERM of guest_guard_stop, so a guard that has logged
+# "stuck" always ends the boot.
 GUEST_GUARD=
 guest_guard_start() { # SECONDS WHAT
 	(
 		sleep "$1"
-		guest_stuck "$2, $1 s without returning"
+		trap '' TERM
+		guest_stuck "$2: $1 s without returning"
 	) &
 	GUEST_GUARD=$!
 }
@@ -230,9 +254,9 @@ guest_guarded() {
 }
 
 # A suite's time and then some: its timeout, timeout(1)'s 5 s to SIGKILL,
-# the grace.
+# the reaper's grace, 30 s for the reaper's own scans.
 guest_suite_guard_seconds() {
-	echo $((P2PBUF_SUITE_TIMEOUT + 5 + ${P2PBUF_STUCK_GRACE:-55}))
+	echo $((P2PBUF_SUITE_TIMEOUT + 5 + ${P2PBUF_STUCK_GRACE:-55} + 30))
 }
 
 guest_run_suites() {
@@ -252,7 +276,8 @@ guest_run_suites() {
 		wd=$!
 		t0=$SECONDS
 		rc=0
-		(cd /tmp && guest_session "suite $s" timeout -k 5 "$P2PBUF_SUITE_TIMEOUT" "$bin") > "$R/$s.ktap" 2>&1 || rc=$?
+		(cd /tmp && guest_guarded "$(guest_suite_guard_seconds)" "suite $s" \
+			guest_session "suite $s" timeout -k 5 "$P2PBUF_SUITE_TIMEOUT" "$bin") > "$R/$s.ktap" 2>&1 || rc=$?
 		echo "$((SECONDS - t0))" > "$R/$s.seconds"
 		kill "$wd" 2> /dev/null
 		echo "$rc" > "$R/$s.rc"
@@ -317,6 +342,12 @@ guest_job_detect() {
 		ktap_check "insmod $(basename "$m" .ko)" insmod "$m"
 	done
 	guest_run_suites
+	# The detector self-test's proof of the guard (lab/detector-selftest.sh,
+	# boot detect-e): a write that never returns, under a short guard.
+	if [ -n "${P2PBUF_DETECT_GUARD:-}" ]; then
+		guest_guarded "$P2PBUF_DETECT_GUARD" "detect: a write that never returns" \
+			sh -c 'echo stuck > /sys/kernel/debug/p2pbuf_lab_detect/provoke'
+	fi
 	guest_detector_state
 	guest_log "done"
 	dmesg > "$R/dmesg.txt"

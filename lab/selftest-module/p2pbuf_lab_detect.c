@@ -33,9 +33,10 @@
  *			the spinner runs, touches the soft lockup watchdog)
  *	tasks_stall <ms> spin <ms> preemptible but never sleeping while a
  *			thread waits for an RCU tasks grace period
- *	stuck		the writer sleeps uninterruptibly for good: no
- *			signal ends it (the lab guest's guard must end the
- *			boot, lab/guest/lib.sh)
+ *	stuck		the writer sleeps uninterruptibly for good, outside
+ *			the request lock: no signal ends it, the lab guest
+ *			must end the boot (lab/guest/lib.sh); a hung-task
+ *			report follows after hung_task_timeout_secs
  *	panic		panic(): the boot ends there
  * Lockdep reports once a boot, so each lockdep request needs a boot of its
  * own; the two irq requests refuse (-EBUSY) once either has run.
@@ -153,7 +154,8 @@ static int p2pbuf_lab_ubsan(void)
 }
 
 /*
- * The only reference to each object dies with the leaking thread's stack.
+ * The only reference to each object dies with the leaking thread's stack,
+ * scrubbed before the thread exits (p2pbuf_lab_scrub_stack()).
  * The small one comes from a slab's per-CPU sheaf, whose array keeps a stale
  * copy of the pointer until the sheaf is refilled: kmemleak sees that copy
  * and reports the object only later. The large one comes from the page
@@ -177,10 +179,28 @@ static noinline void p2pbuf_lab_leak_large(void)
 		memset(p, 0x5a, 64);
 }
 
+/*
+ * Zero @depth times 512 bytes of the dead stack below the caller: the frames
+ * of kmalloc() and its callees there still hold the leaked pointers, and a
+ * freed kernel stack can become another task's live one, which kmemleak
+ * scans whole: the detector self-test once missed both objects for 40 s.
+ */
+static noinline void p2pbuf_lab_scrub_stack(unsigned int depth)
+{
+	u8 buf[512];
+
+	memzero_explicit(buf, sizeof(buf));
+	if (depth > 1)
+		p2pbuf_lab_scrub_stack(depth - 1);
+	/* Live across the call: no tail call, the frames stack up. */
+	barrier_data(buf);
+}
+
 static int p2pbuf_lab_leak_fn(void *data)
 {
 	p2pbuf_lab_leak_small();
 	p2pbuf_lab_leak_large();
+	p2pbuf_lab_scrub_stack(8);
 	kthread_complete_and_exit(data, 0);
 }
 
@@ -464,10 +484,6 @@ static int p2pbuf_lab_provoke(char *req)
 		spin_unlock(&p2pbuf_lab_nest_child);
 		return 0;
 	}
-	if (!strcmp(what, "stuck")) {
-		wait_for_completion(&p2pbuf_lab_never);
-		return 0;
-	}
 	if (!strcmp(what, "panic"))
 		panic("p2pbuf lab detector self-test: deliberate panic\n");
 	if (!strcmp(what, "kasan"))
@@ -518,6 +534,13 @@ static ssize_t p2pbuf_lab_provoke_write(struct file *file, const char __user *ub
 	req = memdup_user_nul(ubuf, len);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
+	/* Outside the request lock: "stuck" never returns. */
+	if (sysfs_streq(req, "stuck")) {
+		pr_info("provoke stuck\n");
+		kfree(req);
+		wait_for_completion(&p2pbuf_lab_never);
+		return len;
+	}
 	mutex_lock(&p2pbuf_lab_provoke_lock);
 	ret = p2pbuf_lab_provoke(req);
 	mutex_unlock(&p2pbuf_lab_provoke_lock);
