@@ -229,9 +229,10 @@ def kmemleak_reports(path):
 # lab/guest/lib.sh's guest_stuck(): a step the kernel would not let end.
 STUCK_RE = re.compile(r"p2pbuf-lab: stuck: (.*)")
 # sysrq w's dump: from its header, each blocked task's lines, up to this many
-# in all; it ends where the busy workqueues begin.
+# in all; it ends at the next sysrq action (the reboot's "sysrq: Resetting")
+# or the lab's next line.
 BLOCKED_HEADER = "Show Blocked State"
-BLOCKED_END = "Showing busy workqueues"
+BLOCKED_END = re.compile(r"sysrq: |p2pbuf-lab: ")
 BLOCKED_LINES = 160
 
 
@@ -262,7 +263,7 @@ def stuck_report(topo_dir):
                 line = line.rstrip()
                 if BLOCKED_HEADER in line:
                     on = True
-                elif on and BLOCKED_END in line:
+                elif on and BLOCKED_END.search(line):
                     break
                 if on:
                     dump.append("    " + line)

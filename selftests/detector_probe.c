@@ -7,13 +7,16 @@
  * host can show that each one fails the run. One KTAP line per request.
  *
  * Two requests are checked here rather than on the host:
- *	leak	the planted object must be found by
+ *	leak	the planted object must be found, within PROBE_LEAK_ROUNDS
+ *		kmemleak scan rounds, by
  *		p2pbuf_kmemleak_in_modules() (p2pbuf_test.h), the parser
  *		behind leak_test's and fault_test's kmemleak verdicts, and
  *		must not be counted as p2pbuf's own by p2pbuf_kmemleak_ours()
  *	hung	the hung-task detector must count both blocked threads
  *		within 30 s
  * and two switch a detector off: "kmemleak_off" (kmemleak's "off" command).
+ * "stuck" never returns: its plan line stays missing, and the lab guest ends
+ * the boot (lab/detector-selftest.sh, boot detect-d).
  * The short detector timeouts that "hung" and the "*stall" requests need
  * are set just before and restored just after, so that the rest of the
  * boot keeps the lab's normal ones.
@@ -73,6 +76,7 @@ static int provoke(const char *req)
 	return p2pbuf_sysfs_write(PROVOKE, req);
 }
 
+/* Scan, wait, scan rounds for the planted leak (probe_leak()). */
 #define PROBE_LEAK_ROUNDS 4
 
 static void probe_leak(void)
@@ -81,7 +85,7 @@ static void probe_leak(void)
 	static const char * const small[] = { "p2pbuf_lab_leak_small", NULL };
 	static const char * const large[] = { "p2pbuf_lab_leak_large", NULL };
 	char why[160];
-	int n, ours, round, total = 0;
+	int n = 0, ours, round, total = 0;
 
 	if (provoke("leak")) {
 		ktap(0, "leak: planted", strerror(errno));
@@ -95,7 +99,7 @@ static void probe_leak(void)
 	 * round once missed both objects, on a loaded host; the closing scan
 	 * of that boot, half a minute later, found the small one.
 	 */
-	for (round = 0, n = 0; !n && round < PROBE_LEAK_ROUNDS; round++) {
+	for (round = 0; !n && round < PROBE_LEAK_ROUNDS; round++) {
 		if (p2pbuf_kmemleak_settle()) {
 			ktap(0, "leak: p2pbuf_kmemleak_in_modules() finds the planted object",
 			     "kmemleak refused a scan");

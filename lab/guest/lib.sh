@@ -145,23 +145,29 @@ guest_teardown() {
 #    P2PBUF_STUCK_GRACE seconds (default 55);
 #  - the guard: a timer over a step that could block this script itself
 #    (setup and teardown write to sysfs; a suite, in case the reaper's own
-#    reads of /proc block), and one over the whole boot, 60 s before the
-#    host's timeout.
+#    reads of /proc block), and one over the whole boot, 90 s (from init;
+#    about 65 s from QEMU's start) before the host's timeout (init.sh).
 # guest_stuck then ends the boot at once: the line "p2pbuf-lab: stuck:
 # WHAT" (lab/summary.py fails the boot with it and the blocked tasks), the
 # blocked tasks' stacks (sysrq w) on the console and in dmesg-stuck.txt,
 # then an immediate reboot (sysrq b), which QEMU's -no-reboot turns into its
 # exit. Not a power-off: a device's shutdown could wait on the stuck task.
 guest_stuck() { # WHAT
-	# Once: a reaper and a guard may both find the same step stuck.
-	mkdir /run/p2pbuf-stuck 2> /dev/null || return 1
-	guest_log "stuck: $1"
+	# Once: a reaper and a guard may both find the same step stuck; the
+	# second waits for the first one's reboot.
+	if ! mkdir /run/p2pbuf-stuck 2> /dev/null; then
+		sleep 60
+		return 1
+	fi
+	# /dev/kmsg takes a line of at most 1024 bytes.
+	guest_log "stuck: ${1:0:900}"
 	# The dump is at KERN_INFO, under the lab's console level.
 	echo 7 > /proc/sys/kernel/printk
 	echo w > /proc/sysrq-trigger
-	# The results share has no cache: this is on the host before the reboot.
-	dmesg > "$R/dmesg-stuck.txt"
-	sleep 1
+	# A copy of the kernel log for the host, in the background: a write to
+	# the results share must not hold up the reboot.
+	dmesg > "$R/dmesg-stuck.txt" &
+	sleep 2
 	echo b > /proc/sysrq-trigger
 }
 
@@ -192,18 +198,17 @@ guest_session_tasks() {
 # give it P2PBUF_STUCK_GRACE seconds (default 55) to go; a thread still
 # there then is stuck.
 guest_reap_session() {
-	local left=${P2PBUF_STUCK_GRACE:-55} tasks t
+	local grace=${P2PBUF_STUCK_GRACE:-55} t0=$SECONDS tasks t
 	tasks=$(guest_session_tasks "$1")
 	[ -n "$tasks" ] || return 0
-	guest_log "$2: killing what it left: $tasks"
+	guest_log "$2: killing what it left: ${tasks:0:800}"
 	while [ -n "$tasks" ]; do
-		if [ "$left" -le 0 ]; then
-			guest_stuck "$2: thread(s) $tasks still alive ${P2PBUF_STUCK_GRACE:-55} s after SIGKILL"
+		if [ $((SECONDS - t0)) -ge "$grace" ]; then
+			guest_stuck "$2: thread(s) $tasks still alive $grace s after SIGKILL"
 			return 1
 		fi
 		for t in $tasks; do kill -9 "${t%%/*}" 2> /dev/null; done
 		sleep 1
-		left=$((left - 1))
 		tasks=$(guest_session_tasks "$1")
 	done
 }
@@ -229,10 +234,15 @@ guest_session() {
 GUEST_GUARD=
 guest_guard_start() { # SECONDS WHAT
 	(
-		sleep "$1"
+		# Stopped: its sleep goes too. Not the step's output: the step's
+		# file is not held open by a guard's sleep.
+		trap 'kill "$sleeper" 2> /dev/null; exit 0' TERM
+		sleep "$1" &
+		sleeper=$!
+		wait "$sleeper"
 		trap '' TERM
 		guest_stuck "$2: $1 s without returning"
-	) &
+	) > /dev/null 2>&1 &
 	GUEST_GUARD=$!
 }
 

@@ -180,10 +180,12 @@ static noinline void p2pbuf_lab_leak_large(void)
 }
 
 /*
- * Zero @depth times 512 bytes of the dead stack below the caller: the frames
- * of kmalloc() and its callees there still hold the leaked pointers, and a
- * freed kernel stack can become another task's live one, which kmemleak
- * scans whole: the detector self-test once missed both objects for 40 s.
+ * Zero, best effort, @depth times 512 bytes of the dead stack below the
+ * caller (KASAN's redzones between the arrays stay): the frames of kmalloc()
+ * and its callees there still hold the leaked pointers, and the stack's
+ * pages, freed with the thread and reused unzeroed as memory that kmemleak
+ * scans, would hide the objects; the detector self-test once missed both
+ * for 40 s.
  */
 static noinline void p2pbuf_lab_scrub_stack(unsigned int depth)
 {
