@@ -31,7 +31,9 @@ export P2PBUF_PHASES=$results/host/phases.tsv
 # The igt root is downloaded while the kernel builds (a cold cache).
 igt_rootfs_pid=
 if [ "${P2PBUF_IGT:-1}" = 1 ]; then
-	"$P2PBUF_TOP/lab/deps.sh"
+	# The install is timed here, and lab_prepare does not repeat it.
+	lab_phase "host packages" "$P2PBUF_TOP/lab/deps.sh"
+	export P2PBUF_DEPS_DONE=1
 	"$P2PBUF_TOP/lab/igt-rootfs.sh" > /dev/null 2> "$results/host/igt-rootfs.log" &
 	igt_rootfs_pid=$!
 fi

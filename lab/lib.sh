@@ -171,7 +171,7 @@ lab_phase() {
 # P2PBUF_BUILD_DIR, P2PBUF_MODDIR and P2PBUF_STDIR for vm.sh.
 lab_prepare() {
 	local t0
-	lab_phase "host packages" "$P2PBUF_TOP/lab/deps.sh"
+	[ -n "${P2PBUF_DEPS_DONE:-}" ] || lab_phase "host packages" "$P2PBUF_TOP/lab/deps.sh"
 	t0=$(date +%s)
 	KOBJ=$("$P2PBUF_TOP/lab/kernel.sh")
 	[ -z "${P2PBUF_PHASES:-}" ] ||
