@@ -10,7 +10,7 @@
 # Environment: P2PBUF_TOPOS (default: all), P2PBUF_SUITES (default: every
 # program in selftests/suites, each in the topologies it names there),
 # P2PBUF_PARALLEL (jobs at once, default 4), P2PBUF_LEAD_NICE (the first
-# job's niceness against the others', default -3), P2PBUF_LINT=0 (no host
+# job's niceness against the others', default -10), P2PBUF_LINT=0 (no host
 # suites), P2PBUF_DISTRO=0 (no distribution kernels, lab/distro-kernels),
 # P2PBUF_DETECTORS=0 (no detector self-test,
 # lab/detector-selftest.sh), P2PBUF_CACHE, KSRC, P2PBUF_KPATCHES (patched
@@ -188,12 +188,16 @@ trap 'trap - INT TERM; kill -TERM 0' INT TERM
 # The first job, the longest, sets the pool's wall clock when it shares
 # the CPU evenly: four jobs on two cores gave the switch boot half a core,
 # and it ran alone at the end while the other jobs' CPU seconds would have
-# filled that time. At nice -3 (CFS weight 1991 against 1024) it gets about
-# 0.8 core beside three others, which still get about 0.4 each (a lane's
-# one-vCPU guest starved at nice 19, never at this share: docs/lab.rst).
+# filled that time. At nice -10 (CFS weight 9548 against 1024) it gets a
+# core of its own while its guest keeps one vCPU busy, and the three others
+# share the other core (about 0.33 each; about 0.16 while both its vCPUs
+# are busy); a lane's one-vCPU guest starved at nice 19, a share of a few
+# percent (docs/lab.rst). Measured warm, the same commit: -10 10:02 (the
+# switch boot 443 s, 243 CPU s), -3 10:42 and 10:45 (556-563 s, 289-300 CPU
+# s: a guest that shares its core takes more CPU for the same work).
 # P2PBUF_LEAD_NICE=0 turns it off; lowering a niceness needs root; with
 # P2PBUF_PARALLEL=1 there is nothing to share and it does not apply.
-lead_nice=${P2PBUF_LEAD_NICE:--3}
+lead_nice=${P2PBUF_LEAD_NICE:--10}
 case "$lead_nice" in
 -[0-9] | -1[0-9] | [0-9] | 1[0-9]) ;;
 *)
