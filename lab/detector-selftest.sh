@@ -65,7 +65,7 @@ VARS_E="P2PBUF_DETECT_GUARD=15"
 BOOT_F="lockdep_nest panic"
 
 # boot NAME APPEND REQUESTS [SUITE] [JOB] [VARS]: one boot (VARS: NAME=VALUE
-# words for vm.sh, boot D's short suite timeout); summary.py's verdict in
+# words for vm.sh: boot D's short suite timeout, boot E's guard); summary.py's verdict in
 # NAME/summary.txt and its exit status in NAME/summary.rc. JOB "check" (the
 # default) boots as a topology's check does: p2pbuf's modules bound,
 # kmemleak scanned at the start and the end (boot A's planted leak is found

@@ -32,10 +32,7 @@ trap guest_power_off EXIT
 # The last guard (lab/guest/lib.sh): a boot still running 90 s before the
 # host's timeout is stuck somewhere no step's own guard saw.
 if [ "$P2PBUF_JOB" != shell ] && [ "${P2PBUF_BOOT_TIMEOUT:-0}" -gt 180 ]; then
-	(
-		sleep $((P2PBUF_BOOT_TIMEOUT - 90))
-		guest_stuck "boot: still running 90 s before the host's ${P2PBUF_BOOT_TIMEOUT} s timeout"
-	) &
+	guest_timer $((P2PBUF_BOOT_TIMEOUT - 90)) "boot, 90 s before the host's ${P2PBUF_BOOT_TIMEOUT} s timeout"
 fi
 
 case "$P2PBUF_JOB" in

@@ -228,14 +228,13 @@ guest_session() {
 	return "$rc"
 }
 
-# The guard: if the step has not returned after SECONDS, it is stuck. Once
-# fired it ignores the TERM of guest_guard_stop, so a guard that has logged
-# "stuck" always ends the boot.
-GUEST_GUARD=
-guest_guard_start() { # SECONDS WHAT
+# guest_timer SECONDS WHAT: in the background ($!), WHAT is stuck after
+# SECONDS unless the timer is stopped (TERM) first. Once fired it ignores
+# TERM, so a timer that has logged "stuck" always ends the boot.
+guest_timer() {
 	(
 		# Stopped: its sleep goes too. Not the step's output: the step's
-		# file is not held open by a guard's sleep.
+		# file is not held open by a timer's sleep.
 		trap 'kill "$sleeper" 2> /dev/null; exit 0' TERM
 		sleep "$1" &
 		sleeper=$!
@@ -243,6 +242,12 @@ guest_guard_start() { # SECONDS WHAT
 		trap '' TERM
 		guest_stuck "$2: $1 s without returning"
 	) > /dev/null 2>&1 &
+}
+
+# The guard: a timer over one step at a time.
+GUEST_GUARD=
+guest_guard_start() { # SECONDS WHAT
+	guest_timer "$1" "$2"
 	GUEST_GUARD=$!
 }
 
