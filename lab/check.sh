@@ -38,6 +38,13 @@ if [ "${P2PBUF_IGT:-1}" = 1 ]; then
 	igt_rootfs_pid=$!
 fi
 lab_prepare
+# This machine's speed, to compare the table with another machine's: the
+# CPU seconds of a fixed Python loop, the same work on every machine (0.8
+# s on one where a warm make check's jobs took 2536 CPU s).
+yard=$( { TIMEFORMAT=%U; time python3 -c 'n = 0
+for i in range(10000000):
+    n += i & 7'; } 2>&1) || yard=-
+printf 'yardstick: a fixed Python loop, CPU seconds (not in the total)\t%s\n' "$yard" >> "$P2PBUF_PHASES"
 
 # host_suite NAME SCRIPT: a host-side suite as results/host/NAME.ktap.
 # Its exit status in NAME.rc: a script that fails after its last KTAP line

@@ -10,6 +10,18 @@ P2PBUF_SRC_PKG=${P2PBUF_SRC_PKG:-linux-source-7.2}
 P2PBUF_SRC_SUITES=${P2PBUF_SRC_SUITES:-unstable testing trixie-backports}
 P2PBUF_SRC_FALLBACK=${P2PBUF_SRC_FALLBACK-experimental}
 
+# Debian's tools first. The lab installs and runs Debian's packages; a
+# user's shims ahead of them in PATH swap the tool and cost CPU on every
+# call: pyenv's python3 is a chain of about thirty bash processes, 0.3 s of
+# CPU per call on a lab machine, and coccicheck runs python3 twice for
+# each of its 75 semantic patches (lint: 156 CPU s with pyenv's shims
+# first, 100 without, docs/lab.rst).
+case ":$PATH:" in
+:/usr/sbin:/usr/bin:/sbin:/bin:*) ;;
+*) PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH ;;
+esac
+export PATH
+
 lab_log() { printf '[lab] %s\n' "$*" >&2; }
 lab_die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
 

@@ -52,6 +52,7 @@ def main(argv):
     for topo in topos:
         d = os.path.join(root, topo)
         cells = {}
+        cpu = {}
         if os.path.isdir(d):
             for name in sorted(os.listdir(d)):
                 if name.endswith(".seconds") and name != "init-seconds":
@@ -59,20 +60,37 @@ def main(argv):
                     cells[suite] = read_int(os.path.join(d, name))
                     if suite not in suites:
                         suites.append(suite)
+                elif name.endswith(".cpu"):
+                    cpu[name[:-len(".cpu")]] = read_int(os.path.join(d, name))
         per_topo[topo] = (read_int(os.path.join(d, "init-seconds")), cells,
                           read_int(os.path.join(d, "igt-seconds")),
-                          read_int(os.path.join(d, "boot-seconds")))
+                          read_int(os.path.join(d, "boot-seconds")), cpu)
     header = ["boot", "to init"] + suites + ["igt", "whole boot"]
     table = [header]
     for topo in topos:
-        init, cells, igt, boot = per_topo[topo]
+        init, cells, igt, boot, _ = per_topo[topo]
         row = [topo, init] + [cells.get(s) for s in suites] + [igt, boot]
         table.append(["-" if c is None else str(c) for c in row])
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    print_table(table)
+    # The guest's busy seconds of each suite (lab/guest/lib.sh,
+    # guest_cpu_ticks): what a suite costs, its sleeps left out.
+    header = ["guest CPU"] + suites + ["igt"]
+    table = [header]
+    for topo in topos:
+        cpu = per_topo[topo][4]
+        if cpu:
+            row = [topo] + [cpu.get(s) for s in suites + ["igt"]]
+            table.append(["-" if c is None else str(c) for c in row])
+    if len(table) > 1:
+        print_table(table)
+    return 0
+
+
+def print_table(table):
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     print()
     for r in table:
         print("  " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
-    return 0
 
 
 if __name__ == "__main__":

@@ -274,8 +274,17 @@ guest_suite_guard_seconds() {
 	echo $((P2PBUF_SUITE_TIMEOUT + 5 + ${P2PBUF_STUCK_GRACE:-55} + 30))
 }
 
+# The guest's busy time in USER_HZ ticks, every vCPU (user, nice, system,
+# irq and softirq of /proc/stat): a suite's work, where its wall clock also
+# counts its sleeps. The guest's clock follows the host's, so a vCPU the
+# host did not run while it was busy counts too: an upper bound for a boot
+# that shares its core (docs/lab.rst).
+guest_cpu_ticks() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+}
+
 guest_run_suites() {
-	local s bin rc wd t0
+	local s bin rc wd t0 c0
 	for s in $P2PBUF_SUITES; do
 		bin=$P2PBUF_STDIR/$s
 		guest_log "suite $s: start"
@@ -290,10 +299,12 @@ guest_run_suites() {
 			echo t > /proc/sysrq-trigger) &
 		wd=$!
 		t0=$SECONDS
+		c0=$(guest_cpu_ticks)
 		rc=0
 		(cd /tmp && guest_guarded "$(guest_suite_guard_seconds)" "suite $s" \
 			guest_session "suite $s" timeout -k 5 "$P2PBUF_SUITE_TIMEOUT" "$bin") > "$R/$s.ktap" 2>&1 || rc=$?
 		echo "$((SECONDS - t0))" > "$R/$s.seconds"
+		echo "$((($(guest_cpu_ticks) - c0 + 50) / 100))" > "$R/$s.cpu"
 		kill "$wd" 2> /dev/null
 		echo "$rc" > "$R/$s.rc"
 		guest_log "suite $s: exit $rc"
@@ -369,6 +380,7 @@ guest_job_detect() {
 }
 
 guest_job_check() {
+	local c0
 	if [ -e /sys/kernel/debug/kmemleak ]; then
 		# Forget what boot left behind; only leaks from here on count.
 		guest_log "kmemleak: forgetting boot-time objects"
@@ -380,10 +392,12 @@ guest_job_check() {
 	guest_run_suites
 	if [ -n "${P2PBUF_IGT_ROOTFS:-}" ]; then
 		guest_log "igt: start"
+		c0=$(guest_cpu_ticks)
 		# igt.sh's own limit, its kill and results, then the grace.
 		guest_guarded $((${P2PBUF_IGT_TIMEOUT:-1200} + 120 + ${P2PBUF_STUCK_GRACE:-55})) "igt" \
 			guest_session igt env P2PBUF_TOP="$P2PBUF_TOP" P2PBUF_STDIR="$P2PBUF_STDIR" \
 			bash "$P2PBUF_TOP/lab/guest/igt.sh" "$R"
+		echo "$((($(guest_cpu_ticks) - c0 + 50) / 100))" > "$R/igt.cpu"
 		guest_log "igt: done"
 	fi
 	guest_guarded "$(guest_suite_guard_seconds)" "teardown" guest_teardown
