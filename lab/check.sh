@@ -15,7 +15,7 @@
 # P2PBUF_DETECTORS=0 (no detector self-test,
 # lab/detector-selftest.sh), P2PBUF_CACHE, KSRC, P2PBUF_KPATCHES (patched
 # kernel, lab/kernel.sh), P2PBUF_KVM=1, P2PBUF_RESULTS (default: results/ in
-# the repository).
+# the repository), P2PBUF_KEEP_PATH=1 (PATH as it is, lab/lib.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$P2PBUF_TOP/lab/topologies.sh"
@@ -39,11 +39,11 @@ if [ "${P2PBUF_IGT:-1}" = 1 ]; then
 fi
 lab_prepare
 # This machine's speed, to compare the table with another machine's: the
-# CPU seconds of a fixed Python loop, the same work on every machine (0.8
-# s on one where a warm make check's jobs took 2536 CPU s).
+# CPU seconds of a fixed Python loop, the same work on every machine (0.43
+# to 0.53 s on one where a warm make check's jobs took 2103 CPU s).
 yard=$( { TIMEFORMAT=%U; time python3 -c 'n = 0
 for i in range(10000000):
-    n += i & 7'; } 2>&1) || yard=-
+    n += i & 7' > /dev/null 2>&1; } 2>&1) || yard=-
 printf 'yardstick: a fixed Python loop, CPU seconds (not in the total)\t%s\n' "$yard" >> "$P2PBUF_PHASES"
 
 # host_suite NAME SCRIPT: a host-side suite as results/host/NAME.ktap.

@@ -14,13 +14,16 @@ P2PBUF_SRC_FALLBACK=${P2PBUF_SRC_FALLBACK-experimental}
 # user's shims ahead of them in PATH swap the tool and cost CPU on every
 # call: pyenv's python3 is a chain of about thirty bash processes, 0.3 s of
 # CPU per call on a lab machine, and coccicheck runs python3 twice for
-# each of its 75 semantic patches (lint: 156 CPU s with pyenv's shims
-# first, 100 without, docs/lab.rst).
-case ":$PATH:" in
-:/usr/sbin:/usr/bin:/sbin:/bin:*) ;;
-*) PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH ;;
-esac
-export PATH
+# each of its 75 semantic patches (156 CPU s with pyenv's shims first, 100
+# without, docs/lab.rst). P2PBUF_KEEP_PATH=1 keeps PATH as it
+# is (a newer spatch or QEMU in /usr/local, ccache's directory).
+if [ "${P2PBUF_KEEP_PATH:-0}" != 1 ]; then
+	case ":$PATH:" in
+	:/usr/sbin:/usr/bin:/sbin:/bin:*) ;;
+	*) PATH=/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH} ;;
+	esac
+	export PATH
+fi
 
 lab_log() { printf '[lab] %s\n' "$*" >&2; }
 lab_die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -3,7 +3,8 @@
 """Print where make check's time went: the host phases lab/check.sh recorded
 (results/host/phases.tsv), the wall clock and CPU seconds of each job of the
 pool (results/host/jobs.tsv), then one row per boot: kernel start to init,
-each suite, the igt run, and the whole boot (QEMU start to exit).
+each suite, the igt run, and the whole boot (QEMU start to exit); then
+the guest's estimate of each suite's CPU seconds (lab/guest/lib.sh).
 
 usage: phases.py RESULTS_ROOT TOPOLOGY...
 """
@@ -74,7 +75,7 @@ def main(argv):
     print_table(table)
     # The guest's busy seconds of each suite (lab/guest/lib.sh,
     # guest_cpu_ticks): what a suite costs, its sleeps left out.
-    header = ["guest CPU"] + suites + ["igt"]
+    header = ["guest CPU (s)"] + suites + ["igt"]
     table = [header]
     for topo in topos:
         cpu = per_topo[topo][4]
@@ -82,6 +83,8 @@ def main(argv):
             row = [topo] + [cpu.get(s) for s in suites + ["igt"]]
             table.append(["-" if c is None else str(c) for c in row])
     if len(table) > 1:
+        print("\n  Guest CPU seconds per suite, estimated from the guest's /proc/stat"
+              " (docs/lab.rst):")
         print_table(table)
     return 0
 

@@ -275,10 +275,10 @@ guest_suite_guard_seconds() {
 }
 
 # The guest's busy time in USER_HZ ticks, every vCPU (user, nice, system,
-# irq and softirq of /proc/stat): a suite's work, where its wall clock also
-# counts its sleeps. The guest's clock follows the host's, so a vCPU the
-# host did not run while it was busy counts too: an upper bound for a boot
-# that shares its core (docs/lab.rst).
+# irq and softirq of /proc/stat): an estimate of a suite's work, where its
+# wall clock also counts its sleeps. It covers the whole guest (the lab's
+# own steps too), is sampled per tick, and is closest to the host's CPU
+# time for a boot with a core of its own (docs/lab.rst).
 guest_cpu_ticks() {
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
 }
